@@ -69,7 +69,7 @@ class PlaceSpec(_Strict):
 class OfferSpec(_Strict):
     """A learning offer (aanbod) placed by a workshop or generated from the catalogue."""
 
-    id: str = Field(..., min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$", description="stable identifier")
+    id: str = Field(..., min_length=1, max_length=160, pattern=r"^[A-Za-z0-9_.:-]+$", description="stable identifier")
     title: str = Field("", max_length=200)
     provider: str = Field("", max_length=200, description="provider name or venue_id")
     provider_type: ProviderType = ProviderType.CITY_SERVICE

@@ -1,0 +1,204 @@
+"""Indicators: small named functions that count what agents did.
+
+The same names serve as DataCollector keys, study outputs, results columns and app
+labels (with Dutch display names and a one-line meaning). Agents never increment
+shared counters; each indicator reads the model's state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from model.domain import Level
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.model import LearningEcosystem
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    label_nl: str
+    label_en: str
+    unit: str
+    meaning_nl: str
+    meaning_en: str
+    higher_is_better: bool | None
+    fn: Callable[["LearningEcosystem"], float]
+
+    def __call__(self, model: "LearningEcosystem") -> float:
+        return float(self.fn(model))
+
+    def label(self, lang: str = "nl") -> str:
+        return self.label_nl if lang == "nl" else self.label_en
+
+    def meaning(self, lang: str = "nl") -> str:
+        return self.meaning_nl if lang == "nl" else self.meaning_en
+
+
+INDICATORS: dict[str, Indicator] = {}
+
+
+def indicator(name: str, nl: str, en: str, unit: str, meaning_nl: str, meaning_en: str, higher_is_better: bool | None = True):
+    """Register a model-level indicator function under ``name``."""
+
+    def wrap(fn: Callable[["LearningEcosystem"], float]) -> Callable[["LearningEcosystem"], float]:
+        INDICATORS[name] = Indicator(name, nl, en, unit, meaning_nl, meaning_en, higher_is_better, fn)
+        return fn
+
+    return wrap
+
+
+def _share(mask: np.ndarray, within: np.ndarray | None = None) -> float:
+    if within is not None:
+        mask = mask[within]
+    return float(mask.mean()) if mask.size else 0.0
+
+
+# --------------------------------------------------------------------------- reach and gaps
+@indicator("reach", "Bereik", "Reach", "%", "aandeel bewoners dat minstens één keer deelnam",
+           "share of residents who took part at least once")
+def reach(model: "LearningEcosystem") -> float:
+    return 100 * _share(model.pop.ever_active)
+
+
+@indicator("participants", "Deelnemers", "Participants", "bewoners", "bewoners die minstens één keer deelnamen (op ware schaal)",
+           "residents who took part at least once (at true scale)")
+def participants(model: "LearningEcosystem") -> float:
+    return model.pop.ever_active.sum() / model.population_scale
+
+
+@indicator("active_now", "Nu actief", "Active now", "%", "aandeel bewoners dat deze week deelneemt",
+           "share of residents taking part this week")
+def active_now(model: "LearningEcosystem") -> float:
+    return 100 * _share(model.pop.enrolled >= 0)
+
+
+@indicator("participation_gap_means", "Deelnamekloof middelen", "Participation gap (means)", "%-punt",
+           "bereik bij andere bewoners min bereik bij bewoners met lage middelen",
+           "reach among other residents minus reach among low-means residents", higher_is_better=False)
+def participation_gap_means(model: "LearningEcosystem") -> float:
+    pop = model.pop
+    return 100 * (_share(pop.ever_active, ~pop.low_means) - _share(pop.ever_active, pop.low_means))
+
+
+@indicator("participation_gap_autonomy", "Deelnamekloof autonomie", "Participation gap (autonomy)", "%-punt",
+           "bereik bij zelfstandige bewoners min bereik bij minder zelfstandige",
+           "reach among autonomous residents minus reach among less autonomous ones", higher_is_better=False)
+def participation_gap_autonomy(model: "LearningEcosystem") -> float:
+    pop = model.pop
+    low = pop.autonomy < np.median(pop.autonomy)
+    return 100 * (_share(pop.ever_active, ~low) - _share(pop.ever_active, low))
+
+
+@indicator("participation_gap_wijken", "Deelnamekloof wijken", "Participation gap (wijken)", "%-punt",
+           "bereik in het best bereikte kwart van de wijken min het minst bereikte kwart",
+           "reach in the best-reached quarter of wijken minus the least-reached quarter", higher_is_better=False)
+def participation_gap_wijken(model: "LearningEcosystem") -> float:
+    rates = reach_by_wijk(model)
+    if rates.size < 4:
+        return 0.0
+    ordered = np.sort(rates)
+    q = max(1, ordered.size // 4)
+    return 100 * float(ordered[-q:].mean() - ordered[:q].mean())
+
+
+def reach_by_wijk(model: "LearningEcosystem") -> np.ndarray:
+    """Reach (share) per wijk index, over wijken with residents."""
+    pop = model.pop
+    n = np.bincount(pop.wijk, minlength=model.n_wijken)
+    active = np.bincount(pop.wijk, weights=pop.ever_active.astype(float), minlength=model.n_wijken)
+    has = n > 0
+    return active[has] / n[has]
+
+
+# --------------------------------------------------------------------------- progression
+@indicator("progression_steps", "Stappen vooruit", "Steps of progress", "stappen", "stappen omhoog op een leerpad (op ware schaal)",
+           "steps up a learning path (at true scale)")
+def progression_steps(model: "LearningEcosystem") -> float:
+    return float((model.pop.level - model.pop.level_start).clip(min=0).sum()) / model.population_scale
+
+
+@indicator("share_samen_doen", "Samen doen bereikt", "Reached samen doen", "%", "aandeel bewoners op minstens samen doen in een thema",
+           "share of residents at samen doen or higher in some theme")
+def share_samen_doen(model: "LearningEcosystem") -> float:
+    return 100 * _share(model.pop.level.max(axis=1) >= Level.SAMEN_DOEN)
+
+
+@indicator("share_zelf_doen", "Zelf doen bereikt", "Reached zelf doen", "%", "aandeel bewoners op zelf doen in een thema",
+           "share of residents at zelf doen in some theme")
+def share_zelf_doen(model: "LearningEcosystem") -> float:
+    return 100 * _share(model.pop.level.max(axis=1) >= Level.ZELF_DOEN)
+
+
+# --------------------------------------------------------------------------- badges, budget, mentors
+@indicator("badges_earned", "Badges behaald", "Badges earned", "badges", "badges behaald (op ware schaal)", "badges earned (at true scale)")
+def badges_earned(model: "LearningEcosystem") -> float:
+    return model.pop.badges.sum() / model.population_scale
+
+
+@indicator("opportunities_taken", "Kansen benut", "Opportunities taken", "plaatsen", "stages, workshops en coaching benut (op ware schaal)",
+           "internships, workshops and coaching taken up (at true scale)")
+def opportunities_taken(model: "LearningEcosystem") -> float:
+    return model.pop.opportunities.sum() / model.population_scale
+
+
+@indicator("budget_spent_eur", "Budget besteed", "Budget spent", "EUR", "clubbudget besteed aan betalend aanbod",
+           "club budget spent on paid offers", higher_is_better=None)
+def budget_spent_eur(model: "LearningEcosystem") -> float:
+    return model.budget_spent_eur
+
+
+@indicator("cost_per_participant_eur", "Kost per deelnemer", "Cost per participant", "EUR",
+           "besteed budget per bewoner die deelnam", "budget spent per resident who took part", higher_is_better=False)
+def cost_per_participant_eur(model: "LearningEcosystem") -> float:
+    n = participants(model)
+    return model.budget_spent_eur / n if n else 0.0
+
+
+@indicator("cost_per_step_eur", "Kost per stap", "Cost per step", "EUR", "besteed budget per stap vooruit op een leerpad",
+           "budget spent per step of progress", higher_is_better=False)
+def cost_per_step_eur(model: "LearningEcosystem") -> float:
+    n = progression_steps(model)
+    return model.budget_spent_eur / n if n else 0.0
+
+
+@indicator("mentor_utilisation", "Benutting mentoren", "Mentor utilisation", "%", "aandeel mentoruren in gebruik (gemiddeld per week)",
+           "share of mentor hours in use (weekly mean)", higher_is_better=None)
+def mentor_utilisation(model: "LearningEcosystem") -> float:
+    return 100 * model.mentor_utilisation_mean()
+
+
+@indicator("mean_travel_minutes", "Reistijd deelnemers", "Participants' travel time", "min",
+           "gemiddelde reistijd van een deelname (offline aanbod)", "mean travel time of a participation (offline offers)", higher_is_better=False)
+def mean_travel_minutes(model: "LearningEcosystem") -> float:
+    return model.mean_travel_minutes()
+
+
+@indicator("waiting_list", "Wachtlijst", "Waiting list", "bewoners", "gemiddeld aantal bewoners per week op een wachtlijst (op ware schaal)",
+           "mean residents per week on a waiting list (at true scale)", higher_is_better=False)
+def waiting_list(model: "LearningEcosystem") -> float:
+    return model.waitlist_mean() / model.population_scale
+
+
+@indicator("learners_turned_teachers", "Lerenden die leraar werden", "Learners turned teachers", "bewoners",
+           "bewoners die zelf aanbod startten (op ware schaal)", "residents who started an offer of their own (at true scale)")
+def learners_turned_teachers(model: "LearningEcosystem") -> float:
+    return model.pop.is_teacher.sum() / model.population_scale
+
+
+@indicator("playlists_started", "Playlists gestart", "Playlists started", "keer", "playlists gestart (op ware schaal)",
+           "playlists started (at true scale)")
+def playlists_started(model: "LearningEcosystem") -> float:
+    return model.playlists_started / model.population_scale
+
+
+@indicator("playlists_completed", "Playlists voltooid", "Playlists completed", "keer", "playlists voltooid (op ware schaal)",
+           "playlists completed (at true scale)")
+def playlists_completed(model: "LearningEcosystem") -> float:
+    return model.playlists_completed / model.population_scale
+
+
+INDICATOR_NAMES: tuple[str, ...] = tuple(INDICATORS)

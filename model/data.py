@@ -1,0 +1,391 @@
+"""Data command line: refresh the bundle from the internet, import an OSM file, check the bundle.
+
+    python -m model.data refresh [--dry-run] [--year 2024]
+    python -m model.data import FILE.osm|FILE.osm.bz2|FILE.osm.pbf [--out DIR]
+    python -m model.data check
+
+This is the only place that downloads (osmnx against Overpass, Statbel open data). The
+model only reads files under ``data/`` (see ``model.geography``). Every command writes
+into a temporary folder first and moves the finished files into place only when all
+of them succeeded, so a failure never leaves ``data/`` half-updated.
+
+Exit codes: 0 ok, 1 bad input or failed check, 2 offline / missing tool.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from model.paths import DATA_DIR
+
+LAMBERT = "EPSG:31370"
+WGS84 = "EPSG:4326"
+OVERPASS_HOST = ("overpass-api.de", 443)
+
+# Tags of OSM features that can host learning (used by `refresh`).
+LEARNING_TAGS: dict[str, list[str] | bool] = {
+    "amenity": ["school", "kindergarten", "library", "community_centre", "arts_centre", "college",
+                "university", "theatre", "childcare", "music_school", "social_centre", "youth_centre",
+                "townhall", "cinema", "language_school", "dancing_school", "training", "prep_school"],
+    "leisure": ["sports_centre", "stadium", "swimming_pool", "hackerspace", "fitness_centre", "pitch"],
+    "tourism": ["museum", "gallery", "artwork", "zoo", "theme_park"],
+    "office": ["educational_institution", "ngo", "association", "government", "company", "research"],
+    "craft": True,
+    "shop": ["books", "craft", "art", "music", "musical_instrument"],
+}
+STATBEL_SECTOR_URLS = (
+    "https://statbel.fgov.be/sites/default/files/files/opendata/bevolking/sectoren/OPENDATA_SECTOREN_{year}.zip",
+    "https://statbel.fgov.be/sites/default/files/files/opendata/bevolking/sectoren/OPENDATA_SECTOREN_{year}.xlsx",
+)
+
+
+class DataCommandError(RuntimeError):
+    """A data command failed; ``code`` is the process exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# ============================================================================ helpers
+def is_online(host: tuple[str, int] = OVERPASS_HOST, timeout_s: float = 3.0) -> bool:
+    """Quick connectivity probe: can we open a TCP connection to Overpass?"""
+    try:
+        with socket.create_connection(host, timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def move_into_place(staging: Path, target: Path) -> list[Path]:
+    """Move every file of ``staging`` into ``target`` (os.replace per file, same filesystem)."""
+    target.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for src in sorted(staging.iterdir()):
+        if src.is_file():
+            dst = target / src.name
+            os.replace(src, dst)
+            moved.append(dst)
+    return moved
+
+
+def footprint_per_address(addresses_xy: np.ndarray, buildings: gpd.GeoDataFrame,
+                          max_distance_m: float = 30.0, cap_m2: float = 1500.0,
+                          fallback_m2: float = 50.0) -> np.ndarray:
+    """Footprint (m²) attributed to each address point (EPSG:31370): the area of the building
+    that contains it (else the nearest within ``max_distance_m``), split over all addresses
+    attributed to that building and capped at ``cap_m2`` (industrial halls are not homes);
+    ``fallback_m2`` when no building is near. Used to weight homes by expected residents."""
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(addresses_xy[:, 0], addresses_xy[:, 1]), crs=LAMBERT)
+    b = buildings[["geometry"]].to_crs(LAMBERT).copy()
+    b["area_m2"] = b.geometry.area
+    joined = gpd.sjoin_nearest(pts, b, how="left", max_distance=max_distance_m)
+    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
+    bidx = joined["index_right"]
+    share = joined["area_m2"] / bidx.map(bidx.value_counts())
+    return share.clip(upper=cap_m2).fillna(fallback_m2).clip(lower=10.0).round(1).to_numpy()
+
+
+def _genk_boundary(data_dir: Path):
+    path = data_dir / "boundary.parquet"
+    if not path.exists():
+        return None
+    return gpd.read_parquet(path).to_crs(LAMBERT).geometry.iloc[0]
+
+
+def graph_to_tables(G, boundary=None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Turn an osmnx MultiDiGraph (crs EPSG:4326) into the bundle's edge and node tables.
+
+    Only ``highway`` edges are kept. Two-way streets appear once (u < v) with ``oneway=0``;
+    one-way streets keep their direction with ``oneway=1``, as in ``roads_edges.parquet``.
+    """
+    import osmnx as ox
+
+    if G.number_of_edges() == 0:
+        raise DataCommandError("the OSM data contain no ways at all")
+    edges = ox.graph_to_gdfs(G, nodes=False, fill_edge_geometry=True).reset_index()
+    if "highway" not in edges.columns:
+        raise DataCommandError("the OSM data contain no highway ways (no street network to route on)")
+    edges = edges[edges["highway"].notna()].copy()
+    if edges.empty:
+        raise DataCommandError("the OSM data contain no highway ways (no street network to route on)")
+
+    def first(value):
+        return value[0] if isinstance(value, list) else value
+
+    for col in ("highway", "name", "ref"):
+        edges[col] = edges[col].map(first) if col in edges.columns else None
+    oneway = edges["oneway"].map(lambda v: bool(first(v))) if "oneway" in edges.columns else False
+    edges["oneway"] = np.asarray(oneway, dtype="int8")
+    keep = (edges["oneway"] == 1) | (edges["u"] < edges["v"])
+    edges = edges[keep & (edges["u"] != edges["v"])]
+    edges["length_m"] = edges["length"].astype(float).round(2)
+    edges = edges[["u", "v", "highway", "name", "ref", "oneway", "length_m", "geometry"]].reset_index(drop=True)
+    edges["u"] = edges["u"].astype("int64")
+    edges["v"] = edges["v"].astype("int64")
+    edges = gpd.GeoDataFrame(edges, geometry="geometry", crs=G.graph.get("crs", WGS84)).to_crs(WGS84)
+
+    ids = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]))
+    lon = np.array([G.nodes[i]["x"] for i in ids])
+    lat = np.array([G.nodes[i]["y"] for i in ids])
+    xy = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84).to_crs(LAMBERT)
+    deg = pd.Series(np.concatenate([edges["u"], edges["v"]])).value_counts()
+    nodes = pd.DataFrame({"node_id": ids.astype("int64"), "lon": lon, "lat": lat,
+                          "x": xy.x.round(2).to_numpy(), "y": xy.y.round(2).to_numpy(),
+                          "degree": deg.reindex(ids).fillna(0).astype(int).to_numpy()})
+    if boundary is not None:
+        import shapely
+
+        nodes["in_genk"] = shapely.contains_xy(boundary, nodes["x"], nodes["y"])
+    else:
+        nodes["in_genk"] = False
+    return edges, nodes
+
+
+def write_network(edges: gpd.GeoDataFrame, nodes: pd.DataFrame, staging: Path) -> None:
+    edges.to_parquet(staging / "roads_edges.parquet", compression="zstd", index=False)
+    nodes.to_parquet(staging / "roads_nodes.parquet", compression="zstd", index=False)
+
+
+# ============================================================================ import
+def _osm_to_xml(path: Path, workdir: Path) -> Path:
+    """Return an .osm(.bz2) path osmnx can read; converts .pbf with osmium-tool."""
+    name = path.name.lower()
+    if name.endswith((".osm", ".osm.bz2", ".xml")):
+        return path
+    if name.endswith(".pbf"):
+        osmium = shutil.which("osmium")
+        if osmium is None:
+            raise DataCommandError(
+                f"{path} is an .osm.pbf file and osmium-tool is not installed. Install it "
+                "(`apt-get install osmium-tool`) or convert the file to .osm first.", code=2)
+        out = workdir / "highways.osm"
+        proc = subprocess.run([osmium, "tags-filter", str(path), "w/highway", "-o", str(out),
+                               "--overwrite", "-f", "osm"], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise DataCommandError(f"osmium could not read {path}: {proc.stderr.strip()}")
+        return out
+    raise DataCommandError(f"{path}: unsupported file type; use .osm, .osm.bz2 or .osm.pbf")
+
+
+def import_osm(path: Path | str, out_dir: Path | str, data_dir: Path = DATA_DIR) -> tuple[int, int]:
+    """Build ``roads_edges.parquet`` + ``roads_nodes.parquet`` in ``out_dir`` from an OSM file.
+
+    Returns (n_edges, n_nodes). Nothing is written unless the whole build succeeds.
+    """
+    import networkx as nx
+    import osmnx as ox
+
+    ox.settings.doh_url_template = None
+    path, out_dir = Path(path), Path(out_dir)
+    if not path.exists():
+        raise DataCommandError(f"{path} does not exist")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".import-", dir=out_dir.parent) as tmp:
+        tmp = Path(tmp)
+        xml = _osm_to_xml(path, tmp)
+        try:
+            G = ox.graph_from_xml(xml, simplify=False, retain_all=True)
+        except Exception as exc:  # noqa: BLE001 - osmnx raises various errors for empty input
+            raise DataCommandError(f"{path} has no usable street network: {type(exc).__name__}: {exc}") from None
+        G.remove_edges_from([(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if "highway" not in d])
+        G.remove_nodes_from(list(nx.isolates(G)))
+        if G.number_of_edges() == 0:
+            raise DataCommandError(f"{path} contains no highway ways (no street network to route on)")
+        G = ox.simplify_graph(G)
+        edges, nodes = graph_to_tables(G, _genk_boundary(data_dir))
+        staging = tmp / "out"
+        staging.mkdir()
+        write_network(edges, nodes, staging)
+        move_into_place(staging, out_dir)
+    return len(edges), len(nodes)
+
+
+# ============================================================================ refresh
+def _fetch_sector_population(year: int) -> pd.DataFrame:
+    import requests
+
+    last = None
+    for template in STATBEL_SECTOR_URLS:
+        url = template.format(year=year)
+        try:
+            r = requests.get(url, timeout=60)
+            r.raise_for_status()
+        except Exception as exc:  # noqa: BLE001
+            last = exc
+            continue
+        if url.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+                member = next(n for n in zf.namelist() if n.lower().endswith((".txt", ".csv", ".xlsx")))
+                raw = zf.read(member)
+                df = (pd.read_excel(io.BytesIO(raw)) if member.lower().endswith(".xlsx")
+                      else pd.read_csv(io.BytesIO(raw), sep="|", dtype=str))
+        else:
+            df = pd.read_excel(io.BytesIO(r.content))
+        df.columns = [c.upper() for c in df.columns]
+        sector = next(c for c in df.columns if c in ("CD_SECTOR", "CD_STAT_SECTOR"))
+        total = next(c for c in df.columns if c in ("TOTAL", "MS_POPULATION", "POPULATION"))
+        df = df[df[sector].astype(str).str.startswith("71016")]
+        return pd.DataFrame({"statsec": df[sector].astype(str), "population": pd.to_numeric(df[total]).astype(int),
+                             "year": year, "source": url})
+    raise DataCommandError(f"Statbel sector population {year} could not be downloaded ({last})")
+
+
+def refresh(data_dir: Path = DATA_DIR, dry_run: bool = False, year: int | None = None,
+            online_check=None) -> list[Path]:
+    """Download the current network, POIs, buildings and sector population into ``data_dir``."""
+    import osmnx as ox
+
+    ox.settings.doh_url_template = None
+    if not (online_check or is_online)():
+        raise DataCommandError(
+            "offline: cannot reach overpass-api.de:443. `refresh` needs the internet; the bundled "
+            "data in data/ were left untouched. Use `python -m model.data import FILE` for an OSM "
+            "file you already have.", code=2)
+    year = year or time.gmtime().tm_year - 1
+    plan = ["roads_edges.parquet + roads_nodes.parquet (osmnx graph_from_polygon, network_type='all')",
+            "pois_current.parquet (features_from_polygon, learning tags)",
+            "buildings.parquet + addresses.parquet footprints (features_from_polygon building=True)",
+            f"population_sectors.parquet (Statbel OPENDATA_SECTOREN_{year}, aggregated to wijk)"]
+    if dry_run:
+        print("refresh would write into", data_dir)
+        for p in plan:
+            print("  -", p)
+        return []
+    wijken = gpd.read_parquet(data_dir / "wijken.parquet").to_crs(LAMBERT)
+    boundary = _genk_boundary(data_dir)
+    poly_wgs = gpd.GeoSeries([boundary], crs=LAMBERT).to_crs(WGS84).iloc[0]
+    with tempfile.TemporaryDirectory(prefix=".refresh-", dir=data_dir) as tmp:
+        staging = Path(tmp)
+        # One 'all' graph (not separate walk/bike graphs): it keeps true one-way flags, and
+        # model.geography.SPEED_KMH decides per mode which highway classes are usable.
+        G = ox.graph_from_polygon(poly_wgs.buffer(0.01), network_type="all", simplify=True, retain_all=False)
+        edges, nodes = graph_to_tables(G, boundary)
+        write_network(edges, nodes, staging)
+
+        feats = ox.features_from_polygon(poly_wgs, tags=LEARNING_TAGS).reset_index()
+        pts = feats.to_crs(LAMBERT).representative_point()
+        wgs = pts.to_crs(WGS84)
+        pois = pd.DataFrame({
+            "osm_type": feats.get("element"), "osm_id": feats.get("id"),
+            "key": [next((k for k in LEARNING_TAGS if k in feats and pd.notna(r.get(k))), None)
+                    for _, r in feats.iterrows()],
+            "name": feats.get("name"), "lon": wgs.x.round(7), "lat": wgs.y.round(7),
+        })
+        pois["subclass"] = [feats.loc[i, k] if k else None for i, k in enumerate(pois["key"])]
+        pois["wijk"] = gpd.sjoin(gpd.GeoDataFrame(geometry=pts.values, crs=LAMBERT), wijken[["wijk", "geometry"]],
+                                 how="left").groupby(level=0)["wijk"].first().to_numpy()
+        pois.to_parquet(staging / "pois_current.parquet", index=False)
+
+        b = ox.features_from_polygon(poly_wgs, tags={"building": True})
+        b = b[b.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(LAMBERT).reset_index(drop=True)
+        buildings = gpd.GeoDataFrame({"area_m2": b.geometry.area.round(1)}, geometry=b.geometry.values, crs=LAMBERT)
+        rp = buildings.representative_point()
+        buildings["wijk"] = gpd.sjoin(gpd.GeoDataFrame(geometry=rp.values, crs=LAMBERT), wijken[["wijk", "geometry"]],
+                                      how="left").groupby(level=0)["wijk"].first().to_numpy()
+        buildings["render_height"] = np.float32(3.66)
+        import shapely
+
+        buildings = buildings[shapely.contains_xy(boundary, rp.x, rp.y)]
+        buildings[["area_m2", "wijk", "render_height", "geometry"]].to_parquet(
+            staging / "buildings.parquet", compression="zstd", index=False)
+        addr = pd.read_parquet(data_dir / "addresses.parquet")
+        addr["footprint_m2"] = footprint_per_address(addr[["x", "y"]].to_numpy(), buildings)
+        addr.to_parquet(staging / "addresses.parquet", compression="zstd", index=False)
+
+        pop = _fetch_sector_population(year)
+        table = pd.read_csv(data_dir / "statsec2025_to_wijk.csv")[["statsec", "wijk"]]
+        pop = pop.merge(table, on="statsec", how="left")
+        pop["wijk"] = pop["wijk"].fillna("onbekend")
+        pop.to_parquet(staging / "population_sectors.parquet", index=False)
+        moved = move_into_place(staging, data_dir)
+    return moved
+
+
+# ============================================================================ check
+EXPECTED = {
+    "wijken": 31, "boundary": 1, "addresses": 22_732, "bus_stops": 387,
+    "population total": 65_463, "network edges": 36_038, "network nodes": 25_336,
+}
+
+
+def check(data_dir: Path = DATA_DIR) -> bool:
+    """Load the bundle and compare counts with data/README.md; print a table."""
+    from model.geography import Genk, GeographyError
+
+    try:
+        genk = Genk(data_dir)
+        net = genk.network
+    except GeographyError as exc:
+        print(f"FAILED: {exc}")
+        return False
+    actual = {
+        "wijken": len(genk.wijken), "boundary": len(genk.boundary), "addresses": len(genk.addresses),
+        "bus_stops": len(genk.bus_stops), "population total": int(genk.population["count"].sum()),
+        "network edges": len(net.edges), "network nodes": len(net.nodes),
+    }
+    ok = True
+    print(f"{'item':<22}{'expected':>10}{'actual':>10}  status")
+    for key, exp in EXPECTED.items():
+        good = actual[key] == exp
+        ok &= good
+        print(f"{key:<22}{exp:>10,}{actual[key]:>10,}  {'ok' if good else 'MISMATCH'}")
+    extra = {"venues (located)": len(genk.venues), "providers (all rows)": len(genk.providers),
+             "weights sum": round(float(genk.addresses["weight"].sum()))}
+    for key, val in extra.items():
+        print(f"{key:<22}{'':>10}{val:>10,}  info")
+    size = sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file())
+    print(f"data/ size: {size / 1e6:.1f} MB")
+    return ok
+
+
+# ============================================================================ CLI
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m model.data", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("refresh", help="download current OSM + Statbel data into data/")
+    r.add_argument("--dry-run", action="store_true")
+    r.add_argument("--year", type=int, default=None, help="Statbel sector population year")
+    r.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    i = sub.add_parser("import", help="build the network tables from an OSM file you have")
+    i.add_argument("file", type=Path)
+    i.add_argument("--out", type=Path, default=None,
+                   help="output folder (default data/imported/<file stem>); load it with "
+                        "model.geography.load_genk(network_dir=...)")
+    c = sub.add_parser("check", help="verify that the bundled files load and counts match")
+    c.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    args = ap.parse_args(argv)
+    try:
+        if args.command == "refresh":
+            moved = refresh(args.data_dir, dry_run=args.dry_run, year=args.year)
+            for p in moved:
+                print("updated", p)
+            return 0
+        if args.command == "import":
+            stem = args.file.name.split(".")[0]
+            out = args.out or DATA_DIR / "imported" / stem
+            n_e, n_n = import_osm(args.file, out)
+            print(f"wrote {n_e:,} edges and {n_n:,} nodes to {out}")
+            return 0
+        return 0 if check(args.data_dir) else 1
+    except DataCommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

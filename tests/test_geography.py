@@ -1,0 +1,307 @@
+"""Specifications of model.geography on the bundled data and on a tiny hand-made network."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.domain import Mode
+from model.geography import (
+    ATTRIBUTION, NETWORK_DATE, AddressNotFound, Genk, GeographyError, RoadNetwork, load_genk,
+)
+from model.geography.network import SPEED_KMH
+from model.paths import DATA_DIR
+
+
+@pytest.fixture(autouse=True)
+def private_var_dir(tmp_path, monkeypatch):
+    """Travel-time caches go to a temporary folder, never into the checkout."""
+    monkeypatch.setenv("LEERECO_VAR_DIR", str(tmp_path / "var"))
+
+
+@pytest.fixture(scope="module")
+def genk() -> Genk:
+    return load_genk()
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A throw-away copy of data/ that a test may damage."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target, ignore=shutil.ignore_patterns("imported", "*.py", "README.md"))
+    return target
+
+
+# ---------------------------------------------------------------- wijken and boundary
+def test_31_wijken_cover_the_municipality(genk):
+    assert len(genk.wijken) == 31
+    assert list(genk.wijken.columns) == ["wijk_code", "wijk", "area_km2", "geometry"]
+    assert genk.wijken["wijk"].is_monotonic_increasing
+    assert genk.wijken["area_km2"].sum() == pytest.approx(87.6, abs=0.1)
+    union = genk.wijken.union_all()
+    boundary = genk.boundary.geometry.iloc[0]
+    assert union.symmetric_difference(boundary).area / boundary.area < 0.01
+
+
+def test_everything_is_in_belgian_lambert(genk):
+    for frame in (genk.wijken, genk.boundary, genk.addresses, genk.venues, genk.bus_stops):
+        assert frame.crs.to_epsg() == 31370
+
+
+def test_every_address_lies_in_exactly_one_wijk(genk):
+    joined = gpd.sjoin(genk.addresses[["address_id", "geometry"]], genk.wijken[["wijk", "geometry"]],
+                       predicate="within")
+    assert joined["address_id"].value_counts().max() == 1
+    assert joined["address_id"].nunique() == len(genk.addresses) == 22_732
+    assert (joined.set_index("address_id")["wijk"].sort_index().to_numpy() == genk.addresses["wijk"].to_numpy()).all()
+
+
+def test_counts_match_provenance(genk):
+    assert len(genk.addresses) == 22_732
+    assert (genk.addresses["address_id"].to_numpy() == np.arange(22_732)).all()
+    assert len(genk.bus_stops) == 387
+    assert len(genk.network.edges) == 36_038  # whole tile block, so routes may cross the border
+    assert len(genk.network.nodes) == 25_336
+    assert int(genk.population["count"].sum()) == 65_463
+    assert genk.network_date == NETWORK_DATE == "2021-08-06"
+
+
+def test_home_weights_sum_to_the_2015_population(genk):
+    assert genk.addresses["weight"].sum() == pytest.approx(65_463)
+    assert (genk.addresses["weight"] > 0).all()
+
+
+def test_population_table_shape(genk):
+    pop = genk.population
+    assert list(pop.columns) == ["age", "sex", "belgian", "count"]
+    assert pop["age"].between(0, 100).all() and set(pop["sex"]) == {"M", "F"}
+    assert pop.loc[pop["belgian"], "count"].sum() == 57_646
+
+
+def test_wijk_of_and_contains(genk):
+    rm = genk.venues.loc["regina_mundi"]
+    assert genk.wijk_of(rm.x, rm.y) == "Genk-Centrum"
+    assert genk.contains(rm.x, rm.y)
+    assert genk.wijk_of(150_000.0, 170_000.0) is None  # Brussels
+    assert not genk.contains(150_000.0, 170_000.0)
+
+
+def test_attribution_names_every_source():
+    for part in ("OpenStreetMap", "ODbL", "Wijken voor omgevingsanalyse", "CRAB", "Statbel"):
+        assert part in ATTRIBUTION
+
+
+# ---------------------------------------------------------------- providers
+def test_providers_all_inside_genk_and_regina_mundi_present(genk):
+    providers = pd.read_csv(DATA_DIR / "providers.csv")
+    assert 140 <= len(providers) <= 260
+    assert providers["venue_id"].is_unique
+    located = providers.dropna(subset=["lon"])
+    assert len(genk.venues) == len(located)
+    assert genk.venues["wijk"].notna().all()
+    rm = genk.venues.loc["regina_mundi"]
+    assert rm.location_status == "osm2015_point"
+    for name in ("bibliotheek_genk", "academie_genk", "campus_o3_huis_van_het_kind", "stadhuis_genk",
+                 "t2_campus", "thor_park", "jeugdhuis_el_dorado"):
+        assert name in genk.venues.index
+    unknown = providers[providers["location_status"] == "unknown"]
+    assert unknown["lon"].isna().all() and len(unknown) >= 1
+
+
+# ---------------------------------------------------------------- geocoding
+def test_geocode_finds_a_real_address_whatever_the_case(genk):
+    a = genk.geocode("stalenstraat 32")
+    assert (a.straatnaam, a.huisnr, a.wijk) == ("Stalenstraat", "32", "Waterschei-Zuid")
+    assert genk.addresses.loc[a.address_id, "straatnaam"] == "Stalenstraat"
+    assert genk.contains(a.x, a.y)
+    assert genk.geocode("STALENSTRAAT 32, 3600 Genk") == a
+
+
+def test_geocode_suggests_streets_for_a_misspelling(genk):
+    with pytest.raises(AddressNotFound, match="Stalenstraat") as info:
+        genk.geocode("Stalnstraat 32")
+    assert "Stalenstraat" in info.value.suggestions
+
+
+def test_geocode_unknown_number_names_the_street(genk):
+    with pytest.raises(AddressNotFound, match="Stalenstraat 99999"):
+        genk.geocode("Stalenstraat 99999")
+
+
+# ---------------------------------------------------------------- travel times: known answers
+def line_network(oneway_middle: bool = False) -> RoadNetwork:
+    """Four nodes in a line, 100 m apart, joined by residential streets."""
+    nodes = pd.DataFrame({"node_id": [10, 11, 12, 13], "lon": 0.0, "lat": 0.0,
+                          "x": [0.0, 100.0, 200.0, 300.0], "y": 0.0})
+    edges = pd.DataFrame({"u": [10, 11, 12], "v": [11, 12, 13], "highway": "residential", "name": "Lijn",
+                          "ref": None, "oneway": [0, int(oneway_middle), 0], "length_m": 100.0})
+    return RoadNetwork(edges, nodes, source="line fixture")
+
+
+def test_walking_a_line_network_takes_length_over_speed():
+    net = line_network()
+    t = net.travel_minutes_xy(np.array([[0.0, 0.0]]), np.array([[300.0, 0.0], [100.0, 0.0]]), Mode.WALK)
+    # 300 m at 4.5 km/h = 4 min; 100 m = 1.333 min
+    np.testing.assert_allclose(t, [[4.0, 4.0 / 3]], rtol=1e-5)
+
+
+def test_access_and_egress_legs_are_added_at_access_speed():
+    net = line_network()
+    t = net.travel_minutes_xy(np.array([[0.0, 45.0]]), np.array([[300.0, -45.0]]), "walk")
+    # 45 m off the network at each end: 2 × 0.6 min on top of 4 min
+    np.testing.assert_allclose(t, [[5.2]], rtol=1e-5)
+
+
+def test_car_on_a_line_network_uses_the_road_class_speed():
+    net = line_network()
+    t = net.travel_minutes_xy(np.array([[0.0, 0.0]]), np.array([[300.0, 0.0]]), Mode.CAR)
+    np.testing.assert_allclose(t, [[300 / (30 / 3.6) / 60]], rtol=1e-5)  # 36 s
+
+
+def test_car_honours_oneway_walkers_do_not():
+    net = line_network(oneway_middle=True)
+    # the car's strongly connected part is one half of the line; the walker uses the whole line
+    walk = net.travel_minutes_xy(np.array([[300.0, 0.0]]), np.array([[0.0, 0.0]]), "walk")
+    np.testing.assert_allclose(walk, [[4.0]], rtol=1e-5)
+    fr, to, _, _ = net.directed_arcs(Mode.CAR)
+    assert (1, 2) in set(zip(fr.tolist(), to.tolist())) and (2, 1) not in set(zip(fr.tolist(), to.tolist()))
+
+
+def test_unreachable_pairs_are_infinite():
+    net = line_network()
+    g = net.mode_graph("walk")
+    g.columns[3] = np.array([np.inf, np.inf, np.inf, 0.0], dtype=np.float32)  # pretend a cut
+    t = net.travel_minutes_xy(np.array([[0.0, 0.0]]), np.array([[300.0, 0.0]]), "walk")
+    assert np.isinf(t).all()
+
+
+# ---------------------------------------------------------------- travel times: oracle on the real network
+@pytest.mark.parametrize("mode", [Mode.WALK, Mode.CAR])
+def test_travel_minutes_agree_with_networkx(genk, mode):
+    rng = np.random.default_rng(20150101)
+    origins = rng.choice(len(genk.addresses), size=20, replace=False)
+    venues = list(rng.choice(genk.venues.index.to_numpy(), size=20, replace=False))
+    fast = genk.travel_minutes(origins, venues, mode)
+    assert fast.shape == (20, 20) and fast.dtype == np.float32
+    G = genk.graph(mode)
+    net = genk.network
+    o_node, o_dist = net.snap(genk.points_xy(origins), mode)
+    d_node, d_dist = net.snap(genk.points_xy(venues), mode)
+    access = net.access_kmh[mode] / 3.6
+    for k in range(20):  # the diagonal pairs: 20 random (address, venue) pairs
+        secs = nx.shortest_path_length(G, int(net.node_ids[o_node[k]]), int(net.node_ids[d_node[k]]),
+                                       weight="travel_time")
+        expected = (secs + o_dist[k] / access + d_dist[k] / access) / 60
+        assert fast[k, k] == pytest.approx(expected, rel=1e-4, abs=1e-3)
+
+
+def test_inputs_can_be_address_ids_venue_ids_or_coordinates(genk):
+    xy = genk.addresses.loc[[5, 6], ["x", "y"]].to_numpy()
+    vxy = genk.venues.loc[["regina_mundi"], ["x", "y"]].to_numpy()
+    a = genk.travel_minutes(np.array([5, 6]), ["regina_mundi"], "bike")
+    b = genk.travel_minutes(xy, vxy, Mode.BIKE)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_walking_is_slower_than_cycling_and_times_are_plausible(genk):
+    ids = np.arange(0, len(genk.addresses), 97)
+    walk = genk.travel_minutes(ids, ["regina_mundi"], "walk")
+    bike = genk.travel_minutes(ids, ["regina_mundi"], "bike")
+    assert np.isfinite(walk).all()
+    assert (bike <= walk + 1e-3).all()
+    assert 10 < np.median(walk) < 120
+
+
+def test_bus_stop_walk_minutes_are_short_where_stops_are(genk):
+    stop_xy = genk.bus_stops[["x", "y"]].to_numpy()[:5]
+    assert (genk.bus_stop_walk_minutes(stop_xy) < 1.0).all()
+    m = genk.bus_stop_walk_minutes(np.arange(len(genk.addresses)))
+    assert m.shape == (22_732,) and np.isfinite(m).all() and 1 < np.median(m) < 15
+
+
+def test_graph_is_osmnx_compatible(genk):
+    G = genk.graph(Mode.BIKE)
+    assert G.graph["crs"] == "EPSG:31370"
+    _, _, d = next(iter(G.edges(data=True)))
+    assert {"length", "travel_time", "highway"} <= set(d)
+    assert not any(d["highway"] in ("motorway", "trunk") for _, _, d in G.edges(data=True))
+
+
+# ---------------------------------------------------------------- cache
+def test_second_load_reads_columns_from_disk_not_dijkstra(tmp_path):
+    first = Genk()
+    t1 = first.travel_minutes(np.arange(100), ["regina_mundi", "bibliotheek_genk"], "walk")
+    assert first.network.dijkstra_runs == 2
+    cached = list((tmp_path / "var" / "cache" / "travel").rglob("*.npy"))
+    assert len(cached) == 2
+    again = Genk()
+    t2 = again.travel_minutes(np.arange(100), ["regina_mundi", "bibliotheek_genk"], "walk")
+    assert again.network.dijkstra_runs == 0 and again.network.disk_reads == 2
+    np.testing.assert_array_equal(t1, t2)
+    # one new destination costs one Dijkstra
+    again.travel_minutes(np.arange(100), ["regina_mundi", "bibliotheek_genk", "stadhuis_genk"], "walk")
+    assert again.network.dijkstra_runs == 1
+
+
+def test_changed_inputs_change_the_cache_key(genk):
+    net = genk.network
+    base = net.mode_graph("walk").cache_key
+    slower = {**SPEED_KMH, Mode.WALK: {k: v * 0.9 for k, v in SPEED_KMH[Mode.WALK].items()}}
+    other = RoadNetwork(net.edges, net.nodes, digest=net.digest, speeds=slower)
+    assert other.mode_graph("walk").cache_key != base
+    edited = net.edges.copy()
+    edited.loc[0, "length_m"] += 1
+    assert RoadNetwork(edited, net.nodes).digest != RoadNetwork(net.edges, net.nodes).digest
+    assert net.mode_graph("car").cache_key != base
+
+
+# ---------------------------------------------------------------- bad data
+def test_missing_file_names_the_file_and_the_fix(data_copy):
+    (data_copy / "wijken.parquet").unlink()
+    with pytest.raises(GeographyError, match=r"wijken\.parquet.*git checkout data/"):
+        Genk(data_copy)
+
+
+def test_corrupt_file_names_the_file(data_copy):
+    (data_copy / "addresses.parquet").write_bytes(b"this is not parquet")
+    with pytest.raises(GeographyError, match=r"addresses\.parquet"):
+        Genk(data_copy)
+
+
+def test_empty_file_names_the_file(data_copy):
+    (data_copy / "population_2015.csv").write_bytes(b"")
+    with pytest.raises(GeographyError, match=r"population_2015\.csv.*empty"):
+        Genk(data_copy)
+
+
+def test_corrupt_network_file_names_the_file(data_copy):
+    (data_copy / "roads_edges.parquet").write_bytes(b"garbage")
+    genk = Genk(data_copy)
+    with pytest.raises(GeographyError, match=r"roads_edges\.parquet"):
+        genk.travel_minutes([0], ["regina_mundi"], "walk")
+
+
+def _edit_provider(data_copy: Path, venue_id: str, **changes) -> None:
+    df = pd.read_csv(data_copy / "providers.csv", dtype=str, keep_default_na=False)
+    for field, value in changes.items():
+        df.loc[df["venue_id"] == venue_id, field] = value
+    df.to_csv(data_copy / "providers.csv", index=False)
+
+
+def test_provider_outside_genk_names_row_and_field(data_copy):
+    _edit_provider(data_copy, "regina_mundi", lon="5.3000", lat="50.9000")  # Hasselt side
+    row = pd.read_csv(data_copy / "providers.csv").index[
+        pd.read_csv(data_copy / "providers.csv")["venue_id"] == "regina_mundi"][0] + 2
+    with pytest.raises(GeographyError, match=rf"providers\.csv row {row}, fields lon/lat.*outside Genk"):
+        Genk(data_copy)
+
+
+def test_unknown_provider_type_names_row_and_field(data_copy):
+    _edit_provider(data_copy, "academie_genk", provider_type="circus")
+    with pytest.raises(GeographyError, match=r"providers\.csv row \d+, field provider_type: 'circus'"):
+        Genk(data_copy)

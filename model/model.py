@@ -286,58 +286,88 @@ class LearningEcosystem(mesa.Model):
         w = self.week
         return (self.offers.start_week[:m] <= w) & (w <= self.offers.end_week[:m])
 
-    def _fit(self, rows: np.ndarray, scope: str = "all") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Eligibility (rows x offers), travel minutes and a fit score for a batch of residents.
+    def _pair_travel(self, who: np.ndarray, offer: np.ndarray) -> np.ndarray:
+        """Minutes from each resident's home to each paired offer by the resident's own mode (0 online)."""
+        tt = np.zeros(who.size, dtype=np.float32)
+        place = self.offers.place[offer]
+        offline = place >= 0
+        modes = self.pop.mode[who]
+        home = self.pop.home_row[who]
+        for k, table in enumerate(self.travel):
+            sel = offline & (modes == k)
+            if sel.any():
+                tt[sel] = table[home[sel], place[sel]]
+        return tt
 
-        ``scope`` narrows which offers a channel can point to: ``all``; ``local`` (own wijk,
-        the central site and online, unless clubs are connected).
+    def _pair_fit(self, who: np.ndarray, offer: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For (resident, offer) pairs: eligible?, travel minutes and fit (interest and level).
+
+        Eligible: open this week, age in range, at most two levels above one's level in the
+        offer's theme and not below it, within one's travel time (online: digital access).
         """
         pop, off, u = self.pop, self.offers, self.u
-        m = off.n
-        tt = self._travel_rows(rows)
-        cur = pop.level[rows][:, self.primary_theme[:m]]  # level in each offer's primary theme
-        step = off.level[None, :m] - cur
-        eligible = self._age_ok(rows) & self._open()[None, :] & (step <= 2) & (step >= 0)
-        eligible &= np.where(off.online[None, :m], pop.digital[rows][:, None], tt <= pop.max_travel[rows][:, None])
-        if scope == "local" and not (self.levers.clubs.enabled and self.levers.clubs.connected):
-            offer_wijk = self._offer_wijk()
-            eligible &= (offer_wijk[None, :m] == pop.wijk[rows][:, None]) | off.at_site[None, :m] | off.online[None, :m]
-        interest = pop.interests[rows] @ off.themes[:m].T.astype(float) * INTEREST_SCALE
+        age = pop.age[who]
+        step = off.level[offer] - pop.level[who, self.primary_theme[offer]]
+        tt = self._pair_travel(who, offer)
+        ok = (age >= off.age_min[offer]) & (age <= off.age_max[offer]) & (step >= 0) & (step <= 2)
+        ok &= (off.start_week[offer] <= self.week) & (self.week <= off.end_week[offer])
+        ok &= np.where(off.online[offer], pop.digital[who], tt <= pop.max_travel[who])
+        interest = (pop.interests[who] * off.themes[offer]).sum(axis=1) * INTEREST_SCALE
         fit = u.interest_weight * interest + u.level_fit_weight * np.where(step == 1, 1.0, np.where(step == 2, -0.5, 0.0))
-        return eligible, tt, fit
+        return ok, tt, fit
+
+    def _local_mask(self, rows: np.ndarray) -> np.ndarray:
+        """Offers in one's own wijk, at the central site or online (all offers when clubs are connected)."""
+        m = self.offers.n
+        if self.levers.clubs.enabled and self.levers.clubs.connected:
+            return np.ones((rows.size, m), dtype=bool)
+        off = self.offers
+        return ((self._offer_wijk()[None, :m] == self.pop.wijk[rows][:, None]) | off.at_site[None, :m] | off.online[None, :m])
 
     def _offer_wijk(self) -> np.ndarray:
         if getattr(self, "_offer_wijk_cache", None) is None or self._offer_wijk_cache.size < self.offers.n:
-            wijk = np.full(self.offers.n, -1, dtype=np.int64)
-            for k in range(self.offers.n):
-                p = self.offers.place[k]
-                if p >= 0:
-                    name = self.geo.wijk_of(*self.places_xy[p]) if hasattr(self.geo, "wijk_of") else None
-                    wijk[k] = self.wijk_index.get(name, -1) if name else -1
-            self._offer_wijk_cache = wijk
+            place_wijk = np.array([self.wijk_index.get(self.geo.wijk_of(x, y), -1) for x, y in self.places_xy], dtype=np.int64)
+            place = self.offers.place[: self.offers.n]
+            self._offer_wijk_cache = np.where(place >= 0, place_wijk[np.maximum(place, 0)] if place_wijk.size else -1, -1)
         return self._offer_wijk_cache
 
-    def _learn(self, rows: np.ndarray, candidates: np.ndarray, score: np.ndarray | None, channel: Channel) -> np.ndarray:
-        """Each resident in ``rows`` comes to know one candidate offer (the best-fitting, with noise); returns it (-1 none)."""
-        if rows.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        m = self.offers.n
-        candidates = candidates & ~self.known[rows, :m]
-        noise = self.rng.gumbel(size=candidates.shape)
-        key = np.where(candidates, (score if score is not None else 0.0) + noise, -np.inf)
-        pick = key.argmax(axis=1)
-        has = candidates[np.arange(rows.size), pick]
-        self.known[rows[has], pick[has]] = True
-        self.discoveries[channel] += int(has.sum())
-        return np.where(has, pick, -1)
+    def _best_per_row(self, r_loc: np.ndarray, key: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """Index of the pair with the highest key for each row that has one; returns (pair index, row)."""
+        if key.size == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        order = np.lexsort((-key, r_loc))
+        ro = r_loc[order]
+        first = np.r_[True, ro[1:] != ro[:-1]]
+        return order[first], ro[first]
 
-    def _discover(self, rows: np.ndarray, channel: Channel, scope: str = "all", only: np.ndarray | None = None) -> np.ndarray:
-        if rows.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        eligible, _, fit = self._fit(rows, scope)
+    def _discover(self, rows: np.ndarray, channel: Channel, scope: str = "all", only: np.ndarray | None = None,
+                  sample: int = 48) -> np.ndarray:
+        """Each resident in ``rows`` comes to know one fitting offer they did not know (best of a sample, with noise).
+
+        Returns the offer learned per row (-1 none).
+        """
+        learned = np.full(rows.size, -1, dtype=np.int64)
+        m = self.offers.n
+        if rows.size == 0 or m == 0:
+            return learned
+        cand = ~self.known[rows, :m]
         if only is not None:
-            eligible &= only
-        return self._learn(rows, eligible, fit, channel)
+            cand &= only
+        if scope == "local":
+            cand &= self._local_mask(rows)
+        r_loc, offer = np.nonzero(cand)
+        if r_loc.size == 0:
+            return learned
+        counts = np.bincount(r_loc, minlength=rows.size)
+        keep = self.rng.random(r_loc.size) * counts[r_loc] < sample  # a sample of at most ~`sample` per row
+        r_loc, offer = r_loc[keep], offer[keep]
+        ok, _, fit = self._pair_fit(rows[r_loc], offer)
+        r_loc, offer, fit = r_loc[ok], offer[ok], fit[ok]
+        best, row = self._best_per_row(r_loc, fit + self.rng.gumbel(size=fit.size), rows.size)
+        self.known[rows[row], offer[best]] = True
+        self.discoveries[channel] += int(best.size)
+        learned[row] = offer[best]
+        return learned
 
     def _draw(self, p: float | np.ndarray, size: int | None = None) -> np.ndarray:
         size = self.pop.n if size is None else size
@@ -506,30 +536,27 @@ class LearningEcosystem(mesa.Model):
         if rows.size == 0 or m == 0:
             self._waitlist_weekly.append(0)
             return np.zeros(0, dtype=np.int64)
-        eligible, tt, fit = self._fit(rows)
-        eligible &= self.known[rows, :m]
-        decay = u.distance_decay_per_min * np.where(pop.is_child[rows], u.child_distance_factor, 1.0)
-        utility = fit - decay[:, None] * tt
+        r_loc, offer = np.nonzero(self.known[rows, :m])
+        who = rows[r_loc]
+        ok, tt, fit = self._pair_fit(who, offer)
         # price: low-means residents can only take a paid offer when the club budget pays
-        paid = off.price[:m] > 0
-        funded = self._fundable(rows)
-        can_pay = ~pop.low_means[rows]
-        price_pen = u.price_weight * off.price[None, :m]
-        utility -= np.where(funded[:, None], 0.0, np.where(can_pay[:, None], price_pen, 0.0))
-        eligible &= ~paid[None, :] | can_pay[:, None] | funded[:, None]
+        funded = self._fundable(rows)[r_loc]
+        can_pay = ~pop.low_means[who]
+        paid = off.price[offer] > 0
+        ok &= ~paid | can_pay | funded
+        r_loc, offer, who, tt, fit, funded, can_pay = (a[ok] for a in (r_loc, offer, who, tt, fit, funded, can_pay))
+        decay = u.distance_decay_per_min * np.where(pop.is_child[who], u.child_distance_factor, 1.0)
+        utility = fit - decay * tt - np.where(funded | ~can_pay, 0.0, u.price_weight * off.price[offer])
         # friends taking part
         if u.friend_weight > 0 and pop.friends.shape[1]:
-            fr = pop.friends[rows]
+            fr = pop.friends[who]
             fr_offer = np.where(fr >= 0, pop.enrolled[np.maximum(fr, 0)], -1)
-            r_idx, c_idx = np.nonzero(fr_offer >= 0)
-            bonus = np.zeros((rows.size, m), dtype=float)
-            bonus[r_idx, fr_offer[r_idx, c_idx]] = 1.0
-            utility += u.friend_weight * bonus
-        utility = np.where(eligible, utility + self.rng.gumbel(size=utility.shape), -np.inf)
-        best = utility.argmax(axis=1)
-        take = utility[np.arange(rows.size), best] > OUTSIDE_OPTION + self.rng.gumbel(size=rows.size)
-        chooser, choice = rows[take], best[take]
-        return self._enrol(chooser, choice, tt[take, choice])
+            utility += u.friend_weight * (fr_offer == offer[:, None]).any(axis=1)
+        utility += self.rng.gumbel(size=utility.size)
+        best, row = self._best_per_row(r_loc, utility, rows.size)
+        take = utility[best] > OUTSIDE_OPTION + self.rng.gumbel(size=best.size)
+        best, row = best[take], row[take]
+        return self._enrol(rows[row], offer[best], tt[best])
 
     def _fundable(self, rows: np.ndarray) -> np.ndarray:
         c = self.levers.clubs

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
 from model.domain import Level, Opportunity, ProviderType, Theme
 from model.paths import SCENARIO_DIR
@@ -85,6 +85,10 @@ class OfferSpec(_Strict):
     hours_per_week: float = _f(2.0, 0.25, 40, "uur/week", "Uren per week", "Hours per week", "room hours used per week")
     price_eur: float = _f(0.0, 0, 2000, "EUR", "Prijs", "Price", "price of one participation (0 = free)")
     awards_badge: bool = Field(False, description="a badge is earned on completion")
+
+    @field_serializer("level", when_used="json")
+    def _level_slug(self, level: Level) -> str:
+        return level.slug
 
     @field_validator("level", mode="before")
     @classmethod
@@ -179,6 +183,12 @@ class PlaylistSpec(_Strict):
     awards_badge: bool = True
     age_min: int = _f(12, 0, 100, "jaar", "Leeftijd vanaf", "Age from", "youngest age a playlist targets")
     age_max: int = _f(30, 0, 110, "jaar", "Leeftijd tot", "Age to", "oldest age a playlist targets")
+
+    @model_validator(mode="after")
+    def _ages(self) -> "PlaylistSpec":
+        if self.age_min > self.age_max:
+            raise ValueError(f"age_min ({self.age_min}) is above age_max ({self.age_max}); swap them")
+        return self
 
 
 class BadgeSpec(_Strict):
@@ -284,7 +294,7 @@ class Scenario(_Strict):
             keys = path.split(".")
             for key in keys[:-1]:
                 if not isinstance(node, dict) or key not in node:
-                    raise ScenarioError(f"unknown parameter {path!r}: no key {key!r}")
+                    raise ScenarioError(f"unknown parameter {path!r}: {_suggest(key, node if isinstance(node, dict) else {})}")
                 node = node[key]
             if not isinstance(node, dict) or keys[-1] not in node:
                 raise ScenarioError(f"unknown parameter {path!r}: {_suggest(keys[-1], node if isinstance(node, dict) else {})}")
@@ -386,7 +396,7 @@ def _format_error(err: dict, source: str) -> str:
         hint = _suggest(loc[-1], owner.model_fields) if owner else "remove it"
         return f"{source}: unknown key {path!r}: {hint}"
     value = err.get("input")
-    what = f"{source}: {path} = {value!r}"
+    what = f"{source}: {path}" if isinstance(value, (dict, list)) else f"{source}: {path} = {value!r}"
     field_help = ""
     owner = _model_at(loc)
     if owner is not None and loc and isinstance(loc[-1], str) and loc[-1] in owner.model_fields:
@@ -420,10 +430,24 @@ def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
         raise ScenarioError("\n".join(problems)) from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice (PyYAML would silently keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice; keep one", mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def scenario_from_yaml(text: str, source: str = "<yaml>") -> Scenario:
     """Parse YAML text into a validated :class:`Scenario`."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -77,6 +77,14 @@ class Provider(mesa.Agent):
         """Whether this provider knows and shows the others' current offer (wegwijzer)."""
         return self.model.scenario.levers.wegwijzer.shared_overview
 
+    @property
+    def referral_partners(self) -> list["Provider"]:
+        """Providers this one refers to without a shared overview: those with offers in the same wijk."""
+        model = self.model
+        wijken = {int(model._offer_wijk()[k]) for k in self.offers} - {-1}
+        partners = {int(model.offer_provider[k]) for k in range(model.offers.n) if int(model._offer_wijk()[k]) in wijken}
+        return [p for i, p in enumerate(model.provider_list) if i in partners and p is not self]
+
     def refer(self, resident: Resident) -> str | None:
         """Point a participant to a fitting next step: own offers, or everyone's with the wegwijzer."""
         learned = self.model.refer(np.array([resident.index]), prob=1.0)

@@ -448,14 +448,21 @@ class LearningEcosystem(mesa.Model):
         self.pop.ever_active[r] = True
 
     def _refer_from(self, rows: np.ndarray, channel: Channel) -> np.ndarray:
-        """Point residents to a next step: everyone's offers with the shared overview, else the provider's own."""
+        """Point residents to a next step: everyone's offers with the shared overview, else the
+        provider's own and its referral partners' (providers in the same wijk: seed §1, most
+        contacts are between parties of the own local surroundings)."""
         if rows.size == 0:
             return np.zeros(0, dtype=np.int64)
         only = None
         if not self.levers.wegwijzer.shared_overview:
+            m = self.offers.n
             current = self.pop.enrolled[rows]
-            prov = self.offer_provider[np.maximum(current, 0)]
-            only = (self.offer_provider[None, : self.offers.n] == prov[:, None]) & (current >= 0)[:, None]
+            has = (current >= 0)[:, None]
+            cur = np.maximum(current, 0)
+            own = self.offer_provider[None, :m] == self.offer_provider[cur][:, None]
+            offer_wijk = self._offer_wijk()
+            partner = (offer_wijk[None, :m] == offer_wijk[cur][:, None]) & (offer_wijk[cur] >= 0)[:, None]
+            only = has & (own | partner)
         return self._discover(rows, channel, scope="local", only=only)
 
     def refer(self, rows: np.ndarray, prob: float) -> np.ndarray:

@@ -144,6 +144,7 @@ class Channel(StrEnum):
     SHOWCASE = "showcase"  # zien doen near the central site
     REFERRAL = "referral"  # after an activity, onward to the next step
     MATCHMAKING = "matchmaking"
+    PLATFORM = "platform"  # the playlist platform itself (LRNG), found online
 
 
 class Opportunity(StrEnum):

@@ -403,7 +403,7 @@ class LearningEcosystem(mesa.Model):
             self._discover(rows, Channel.WEBSITE)
         if self.levers.playlists.enabled and not w.website:  # the playlist platform itself is found online
             rows = np.flatnonzero(pop.digital & self._draw(u.website_use_prob * 0.5))
-            self._discover(rows, Channel.WEBSITE, only=self.offers.online[None, : self.offers.n])
+            self._discover(rows, Channel.PLATFORM, only=self.offers.online[None, : self.offers.n])
         if ww.magazine and ww.magazine_issues_per_year > 0:
             period = max(1, round(52 / ww.magazine_issues_per_year))
             if self.week % period == 1 % period:
@@ -516,8 +516,16 @@ class LearningEcosystem(mesa.Model):
         """Mentors help their mentees find the next step of a learning path (they know the whole offer)."""
         if not self.mentor_slots:
             return
-        rows = np.flatnonzero((self.pop.mentored_until >= self.week) & (self.pop.enrolled < 0))
-        self._discover(rows, Channel.MENTOR)
+        pop, off = self.pop, self.offers
+        rows = np.flatnonzero((pop.mentored_until >= self.week) & (pop.enrolled < 0))
+        if rows.size == 0:
+            return
+        m = off.n
+        # a mentor who knows the offer points to offers with room that the mentee can afford
+        occupancy = np.bincount(pop.enrolled[pop.enrolled >= 0], minlength=m)[:m]
+        room = occupancy < off.capacity[:m]
+        affordable = (off.price[None, :m] <= 0) | (~pop.low_means[rows] | self._fundable(rows))[:, None]
+        self._discover(rows, Channel.MENTOR, only=room[None, :] & affordable)
 
     # ------------------------------------------------------------------ 4 choice
     def _act_prob(self, rows: np.ndarray) -> np.ndarray:

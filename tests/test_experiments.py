@@ -362,3 +362,10 @@ def test_a_tiny_study_of_the_real_model_runs_on_dask_and_matches_run_scenario(da
     direct = run_scenario(scenario, seed=int(run["seed"]), weeks=4, population_scale=0.01).summary
     assert run["reach"] == direct["reach"] and run["participation_gap_means"] == direct["participation_gap_means"]
     assert "reach" in report(results)
+
+    # the explorer's "open this run in the workshop" rebuilds exactly that run's scenario and seed
+    reopened, seed = load_results(tmp_path / "tiny").scenario_of_run(int(run["run_id"]))
+    assert seed == int(run["seed"]) and reopened.name == f"tiny-run{int(run['run_id'])}"
+    assert run_scenario(reopened, seed=seed).summary["reach"] == run["reach"]
+    with pytest.raises(KeyError, match="no run 99"):
+        results.scenario_of_run(99)

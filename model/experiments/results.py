@@ -82,6 +82,30 @@ class StudyResults:
     def runs_of_point(self, point_id: int) -> pd.DataFrame:
         return self.runs[self.runs["point_id"] == point_id]
 
+    def scenario_of_run(self, run_id: int):
+        """The scenario and seed behind one run of a study of the real model, ready to open in the workshop.
+
+        Returns ``(scenario, seed)``: the study's base scenario with the run's parameter values,
+        weeks and population scale, named ``<study>-run<run_id>``.
+        """
+        from model.scenario import validate_scenario
+
+        base = self.manifest.get("base_scenario")
+        if base is None:
+            raise ValueError(f"{self.path}: study {self.study.name!r} is not a study of the model (model: {self.study.model}); "
+                             "only runs of the real model open in the workshop app")
+        row = self.runs[self.runs["run_id"] == int(run_id)]
+        if row.empty:
+            raise KeyError(f"{self.path}: no run {run_id}; runs go from 0 to {self.n_expected - 1}")
+        row = row.iloc[0]
+        values = {name: (row[name].item() if hasattr(row[name], "item") else row[name]) for name in self.study.parameter_names}
+        if self.study.weeks is not None:
+            values["run.weeks"] = int(self.study.weeks)
+        if self.study.population_scale is not None:
+            values["run.population_scale"] = float(self.study.population_scale)
+        values["name"] = f"{self.study.name}-run{int(run_id)}"
+        return validate_scenario(base, source=str(self.path)).with_values(values), int(row["seed"])
+
     def summary(self) -> str:
         counts = self.runs["status"].value_counts().to_dict() if len(self.runs) else {}
         return (f"{self.study.name}: {len(self.runs)} of {self.n_expected} runs "

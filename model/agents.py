@@ -57,7 +57,7 @@ class Resident(mesa.Agent):
 
     def look_for_next_step(self) -> bool:
         """Choose among known offers this week (interest, level, travel, price, friends, capacity)."""
-        return bool(self.model.look_for_next_step(np.array([self.index]), force=True).size)
+        return bool(self.model.look_for_next_step(np.array([self.index])).size)
 
 
 class Provider(mesa.Agent):

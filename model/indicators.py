@@ -177,8 +177,8 @@ def mean_travel_minutes(model: "LearningEcosystem") -> float:
     return model.mean_travel_minutes()
 
 
-@indicator("waiting_list", "Wachtlijst", "Waiting list", "bewoners", "gemiddeld aantal bewoners per week op een wachtlijst (op ware schaal)",
-           "mean residents per week on a waiting list (at true scale)", higher_is_better=False)
+@indicator("waiting_list", "Wachtlijst", "Waiting list", "bewoners", "gemiddeld aantal bewoners per week dat een volle plaats vindt en op de wachtlijst komt (op ware schaal)",
+           "mean residents per week who find an offer full and join its waiting list (at true scale)", higher_is_better=False)
 def waiting_list(model: "LearningEcosystem") -> float:
     return model.waitlist_mean() / model.population_scale
 

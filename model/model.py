@@ -96,6 +96,7 @@ class LearningEcosystem(mesa.Model):
         self.completions = np.zeros(self.offers_capacity_rows, dtype=np.int64)
         self.waitlisted = np.zeros(self.offers_capacity_rows, dtype=np.int64)
         self.opportunity_places = 0.0
+        self.opportunities_by_kind: dict[str, int] = {}
         self.datacollector = mesa.DataCollector(model_reporters={name: ind.fn for name, ind in INDICATORS.items()})
         assert n == len(self.residents)
 
@@ -106,6 +107,9 @@ class LearningEcosystem(mesa.Model):
             return None
         if place.kind == "central_site":
             site = self.levers.central_site
+            if not site.enabled:
+                raise ScenarioError(f"{where}: the central site is not enabled; set levers.central_site.enabled: true "
+                                    "or place the offer at a venue")
             if site.place.kind == "central_site":
                 raise ScenarioError("levers.central_site.place cannot itself be 'central_site'; pick a venue or a point")
             return self._place_xy(site.place, "levers.central_site.place")
@@ -127,7 +131,7 @@ class LearningEcosystem(mesa.Model):
         return float(x), float(y)
 
     def _build_offers(self) -> None:
-        specs = build_offer_specs(self.scenario, self.geo.venues)
+        specs = build_offer_specs(self.scenario, self.geo.venues, horizon=self.weeks)
         self.offer_specs = specs
         places: dict[tuple[float, float], int] = {}
         place_of = []
@@ -153,7 +157,7 @@ class LearningEcosystem(mesa.Model):
         s = self.population_scale
         cap = np.array([spec.capacity_per_week for spec in specs], dtype=float)
         online = np.array([spec.place.kind == "online" for spec in specs], dtype=bool)
-        scaled_cap = np.where(online, cap, np.maximum(stochastic_round(self.rng, cap * s), 1))
+        scaled_cap = np.where(online, cap, stochastic_round(self.rng, cap * s))  # unbiased: small offers may get 0 places at small scales
 
         def arr(values, dtype, fill=0):
             out = np.full(rows, fill, dtype=dtype)
@@ -325,11 +329,14 @@ class LearningEcosystem(mesa.Model):
         return ((self._offer_wijk()[None, :m] == self.pop.wijk[rows][:, None]) | off.at_site[None, :m] | off.online[None, :m])
 
     def _offer_wijk(self) -> np.ndarray:
-        if getattr(self, "_offer_wijk_cache", None) is None or self._offer_wijk_cache.size < self.offers.n:
-            place_wijk = np.array([self.wijk_index.get(self.geo.wijk_of(x, y), -1) for x, y in self.places_xy], dtype=np.int64)
-            place = self.offers.place[: self.offers.n]
-            self._offer_wijk_cache = np.where(place >= 0, place_wijk[np.maximum(place, 0)] if place_wijk.size else -1, -1)
-        return self._offer_wijk_cache
+        """The wijk index of each offer's place (-1 online or outside Genk)."""
+        if getattr(self, "_place_wijk", None) is None:
+            self._place_wijk = np.array([self.wijk_index.get(self.geo.wijk_of(x, y), -1) for x, y in self.places_xy],
+                                        dtype=np.int64)
+        place = self.offers.place[: self.offers.n]
+        if not self._place_wijk.size:
+            return np.full(place.size, -1, dtype=np.int64)
+        return np.where(place >= 0, self._place_wijk[np.maximum(place, 0)], -1)
 
     def _best_per_row(self, r_loc: np.ndarray, key: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
         """Index of the pair with the highest key for each row that has one; returns (pair index, row)."""
@@ -376,6 +383,9 @@ class LearningEcosystem(mesa.Model):
     # ================================================================== the weekly schedule
     def step(self) -> None:
         self.week += 1
+        self._refused_this_week = 0
+        if self.week > 1 and (self.week - 1) % 52 == 0:
+            self.new_budget_year()
         self.inform()
         self.mentors_take_on()
         self.mentors_guide()
@@ -384,8 +394,15 @@ class LearningEcosystem(mesa.Model):
         self.unlock_opportunities()
         self.peer_groups_meet()
         self.learners_become_teachers()
+        self._waitlist_weekly.append(self._refused_this_week)
         self._mentor_use_weekly.append(float((self.pop.mentored_until >= self.week).sum() / self.mentor_slots) if self.mentor_slots else 0.0)
         self.datacollector.collect(self)
+
+    def new_budget_year(self) -> None:
+        """Budgets are per year: each club's budget and each member's cap start afresh."""
+        for club in self.clubs:
+            club.budget_left_eur = club.budget_eur
+        self.pop.funded_eur[:] = 0.0
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> None:
         for week in range(self.weeks):
@@ -396,17 +413,17 @@ class LearningEcosystem(mesa.Model):
     # ------------------------------------------------------------------ 1-2 information
     def inform(self) -> None:
         """The wegwijzer channels, friends and the site's showcases make offers known."""
-        pop, w, u, ww = self.pop, self.levers.wegwijzer, self.u, self.levers.wegwijzer
+        pop, u, ww = self.pop, self.u, self.levers.wegwijzer
         n = pop.n
-        if w.website:
+        if ww.website:
             rows = np.flatnonzero(pop.digital & self._draw(u.website_use_prob))
             self._discover(rows, Channel.WEBSITE)
-        if self.levers.playlists.enabled and not w.website:  # the playlist platform itself is found online
+        if self.levers.playlists.enabled and not ww.website:  # the playlist platform itself is found online
             rows = np.flatnonzero(pop.digital & self._draw(u.website_use_prob * 0.5))
             self._discover(rows, Channel.PLATFORM, only=self.offers.online[None, : self.offers.n])
         if ww.magazine and ww.magazine_issues_per_year > 0:
-            period = max(1, round(52 / ww.magazine_issues_per_year))
-            if self.week % period == 1 % period:
+            issues = ww.magazine_issues_per_year
+            if ((self.week - 1) * issues) % 52 < issues:  # exactly `issues` weeks in every 52
                 rows = np.flatnonzero(self._draw(u.magazine_reach))
                 for _ in range(2):
                     self._discover(rows, Channel.MAGAZINE)
@@ -510,7 +527,7 @@ class LearningEcosystem(mesa.Model):
                     return
                 mentor.caseload.add(r)
                 self.mentor_of[r] = mentor.unique_id
-                self.pop.mentored_until[r] = self.week + weeks
+                self.pop.mentored_until[r] = self.week + weeks - 1
 
     def mentors_guide(self) -> None:
         """Mentors help their mentees find the next step of a learning path (they know the whole offer)."""
@@ -525,7 +542,13 @@ class LearningEcosystem(mesa.Model):
         occupancy = np.bincount(pop.enrolled[pop.enrolled >= 0], minlength=m)[:m]
         room = occupancy < off.capacity[:m]
         affordable = (off.price[None, :m] <= 0) | (~pop.low_means[rows] | self._fundable(rows))[:, None]
-        self._discover(rows, Channel.MENTOR, only=room[None, :] & affordable)
+        learned = self._discover(rows, Channel.MENTOR, scope="local", only=room[None, :] & affordable)
+        # ... and helps the mentee take that step now (seed §3: help to compose a learning path)
+        ok = learned >= 0
+        rows, learned = rows[ok], learned[ok]
+        go = self._draw(self._act_prob(rows) * self.u.search_prob_per_week * 2 * pop.curiosity[rows] * self.u.mentor_effect, rows.size)
+        if go.any():
+            self._enrol(rows[go], learned[go], self._pair_travel(rows[go], learned[go]))
 
     # ------------------------------------------------------------------ 4 choice
     def _act_prob(self, rows: np.ndarray) -> np.ndarray:
@@ -534,7 +557,7 @@ class LearningEcosystem(mesa.Model):
         mentored = pop.mentored_until[rows] >= self.week
         return np.where(mentored, np.minimum(1.0, autonomy * self.u.mentor_effect), autonomy)
 
-    def look_for_next_step(self, rows: np.ndarray | None = None, force: bool = False) -> np.ndarray:
+    def look_for_next_step(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Residents not taking part choose among known offers: interest, level, travel, price, friends, capacity.
 
         Returns the residents who started an offer this week.
@@ -545,17 +568,18 @@ class LearningEcosystem(mesa.Model):
             free = np.flatnonzero(pop.enrolled < 0)
             p = u.search_prob_per_week * 2 * pop.curiosity[free] * self._act_prob(free)
             rows = free[self._draw(p, free.size)]
-        elif not force:
-            rows = rows[pop.enrolled[rows] < 0]
         rows = rows[pop.enrolled[rows] < 0]
         if rows.size == 0 or m == 0:
-            self._waitlist_weekly.append(0)
             return np.zeros(0, dtype=np.int64)
         r_loc, offer = np.nonzero(self.known[rows, :m])
         who = rows[r_loc]
         ok, tt, fit = self._pair_fit(who, offer)
         # price: low-means residents can only take a paid offer when the club budget pays
         funded = self._fundable(rows)[r_loc]
+        if funded.any():
+            left = np.array([club.budget_left_eur for club in self.clubs])[pop.wijk[who]]
+            price = off.price[offer]
+            funded &= (price <= left) & (pop.funded_eur[who] + price <= self.levers.clubs.cap_per_member_eur)
         can_pay = ~pop.low_means[who]
         paid = off.price[offer] > 0
         ok &= ~paid | can_pay | funded
@@ -585,7 +609,9 @@ class LearningEcosystem(mesa.Model):
     def _enrol(self, chooser: np.ndarray, choice: np.ndarray, travel: np.ndarray) -> np.ndarray:
         """Seat choosers up to each offer's capacity (random order), the rest join its waiting list."""
         pop, off = self.pop, self.offers
+        # random order, but whoever stands on this offer's waiting list is seated first
         order = self.rng.permutation(chooser.size)
+        order = order[np.argsort(pop.waiting[chooser[order]] != choice[order], kind="stable")]
         chooser, choice, travel = chooser[order], choice[order], travel[order]
         occupancy = np.bincount(pop.enrolled[pop.enrolled >= 0], minlength=self.offers_capacity_rows)
         remaining = off.capacity - occupancy
@@ -603,14 +629,14 @@ class LearningEcosystem(mesa.Model):
             hours = np.where(at_site, off.hours[choice], 0.0)
             accept &= ~at_site | (used + np.cumsum(hours) <= self.site_person_hours)
         # the club budget pays for paid offers of members who cannot pay, by rule, until it runs out
-        paid_low = accept & (off.price[choice] > 0) & self._fundable(chooser)
-        paid_low &= pop.low_means[chooser] | (not self.levers.clubs.means_test)
-        if paid_low.any():
-            accept &= ~paid_low | self._pay(chooser, choice, paid_low)
+        funded = accept & (off.price[choice] > 0) & self._fundable(chooser)
+        if funded.any():
+            paid = self._pay(chooser, choice, funded)
+            accept &= ~funded | paid | ~pop.low_means[chooser]  # those with means pay themselves
         rejected = ~accept
         pop.waiting[chooser[rejected]] = choice[rejected]
         np.add.at(self.waitlisted, choice[rejected], 1)
-        self._waitlist_weekly.append(int(rejected.sum()))
+        self._refused_this_week += int(rejected.sum())
         who, what = chooser[accept], choice[accept]
         pop.enrolled[who] = what
         pop.weeks_left[who] = off.duration[what]
@@ -695,6 +721,9 @@ class LearningEcosystem(mesa.Model):
             return
         taken = self.rng.permutation(claim)[:places]
         self.opportunity_places -= taken.size
+        kinds = list(b.opportunity_kinds) or ["workshop"]
+        for kind in self.rng.choice(len(kinds), size=taken.size):
+            self.opportunities_by_kind[str(kinds[kind])] = self.opportunities_by_kind.get(str(kinds[kind]), 0) + 1
         pop.badges_unused[taken] -= 1
         pop.opportunities[taken] += 1
         # an internship, workshop or coaching is a zelf doen experience in one's favourite theme
@@ -713,14 +742,14 @@ class LearningEcosystem(mesa.Model):
         if free > 0:
             pool = np.flatnonzero(~in_group & (pop.level.max(axis=1) >= Level.SAMEN_DOEN) & self._draw(u.peer_join_prob))
             join = self.rng.permutation(pool)[:free]
-            pop.peer_until[join] = self.week + PEER_GROUP_WEEKS
+            pop.peer_until[join] = self.week + PEER_GROUP_WEEKS - 1
             pop.ever_active[join] = True
         members = np.flatnonzero(pop.peer_until >= self.week)
         grow = members[self._draw(u.peer_progress_prob, members.size)]
         if grow.size:
             lvl = pop.level[grow]
-            theme = np.where(lvl >= Level.SAMEN_DOEN, pop.interests[grow], -1.0).argmax(axis=1)
-            up = pop.level[grow, theme] < Level.ZELF_DOEN
+            theme = np.where(lvl == Level.SAMEN_DOEN, pop.interests[grow], -1.0).argmax(axis=1)
+            up = lvl[np.arange(grow.size), theme] == Level.SAMEN_DOEN
             pop.level[grow[up], theme[up]] += 1
 
     def learners_become_teachers(self) -> None:
@@ -731,7 +760,7 @@ class LearningEcosystem(mesa.Model):
             return
         pop, off = self.pop, self.offers
         ready = np.flatnonzero(~pop.is_teacher & (pop.level.max(axis=1) >= Level.ZELF_DOEN) & self._draw(self.u.teacher_prob_per_week))
-        ready = ready[:room]
+        ready = self.rng.permutation(ready)[:room]
         if ready.size == 0:
             return
         s = self.population_scale
@@ -748,7 +777,7 @@ class LearningEcosystem(mesa.Model):
             off.age_min[k], off.age_max[k] = 6, 100
             off.place[k] = self.nearest_place[pop.home_row[r]] if len(self.places_xy) else -1
             off.online[k] = off.place[k] < 0
-            off.capacity[k] = max(1, int(stochastic_round(self.rng, pg.teacher_capacity * s)))
+            off.capacity[k] = int(stochastic_round(self.rng, pg.teacher_capacity * s))
             off.duration[k], off.start_week[k], off.end_week[k] = 6, self.week + 1, 10_000
             off.hours[k], off.price[k], off.badge[k] = 2.0, 0.0, False
             off.from_learner[k] = True
@@ -759,7 +788,6 @@ class LearningEcosystem(mesa.Model):
             self.provider_list.append(provider)
             self.offer_provider[k] = len(self.provider_list) - 1
             pop.is_teacher[r] = True
-            self._offer_wijk_cache = None
             # the matchmaking platform makes the new offer findable: friends and digital neighbours
             fr = pop.friends[r]
             fr = fr[fr >= 0]

@@ -53,45 +53,47 @@ class OfferRule:
 # Assumptions, per provider type, from the examples in the seed document (section 2,
 # Regina Mundi: academy recitals, repair café, technology day, cooking workshops by a
 # neighbour, practice rooms, apprenticeship with a craftsperson). Prices are typical
-# Flemish year/term fees (academy ~ EUR 120, sports club ~ EUR 150).
+# Flemish year/term fees (academy ~ EUR 120, sports club ~ EUR 150). Capacities are
+# places at once per venue: institutions (an academy, a sports club with its teams) hold
+# hundreds, neighbourhood and school activities one group, a craftsperson two or three.
 CATALOGUE_RULES: dict[ProviderType, tuple[OfferRule, ...]] = {
     ProviderType.SCHOOL: (
-        OfferRule("naschools-maken", "Naschoolse maakclub", (T.MAKEN_EN_ONTWERPEN,), S, 6, 14, 15, 10),
+        OfferRule("naschools-maken", "Naschoolse maakclub", (T.MAKEN_EN_ONTWERPEN,), S, 6, 14, 20, 10),
         OfferRule("schooltuin", "Schooltuin", (T.KWEKEN_EN_NATUUR,), Z, 6, 14, 25, 4),
     ),
     ProviderType.CHILDCARE: (
-        OfferRule("ouder-kind", "Ouder-kindactiviteit", (T.ONTSPANNING, T.ETEN), S, 0, 45, 15, 6),
+        OfferRule("ouder-kind", "Ouder-kindactiviteit", (T.ONTSPANNING, T.ETEN), S, 0, 45, 20, 6),
     ),
     ProviderType.ACADEMY: (
-        OfferRule("muziekles", "Muziek- en woordles", (T.ONTSPANNING,), S, 6, 80, 20, 30, 120.0, 2.0, True),
-        OfferRule("beeldatelier", "Beeldatelier", (T.MAKEN_EN_ONTWERPEN,), S, 6, 80, 15, 30, 150.0, 3.0, True),
+        OfferRule("muziekles", "Muziek- en woordles", (T.ONTSPANNING,), S, 6, 80, 250, 30, 120.0, 2.0, True),
+        OfferRule("beeldatelier", "Beeldatelier", (T.MAKEN_EN_ONTWERPEN,), S, 6, 80, 120, 30, 150.0, 3.0, True),
         OfferRule("toonmoment", "Toonmoment van de academie", (T.ONTSPANNING, T.MAKEN_EN_ONTWERPEN), Z, 0, 100, 80, 1, 0.0, 2.0),
     ),
     ProviderType.LIBRARY: (
         OfferRule("voorlezen", "Voorleesuur en tentoonstelling", (T.DENKEN_EN_BESPREKEN,), Z, 0, 100, 40, 2),
-        OfferRule("leesclub", "Lees- en praatclub", (T.DENKEN_EN_BESPREKEN,), S, 10, 100, 12, 8),
+        OfferRule("leesclub", "Lees- en praatclub", (T.DENKEN_EN_BESPREKEN,), S, 10, 100, 20, 8),
     ),
     ProviderType.MUSEUM: (
         OfferRule("tentoonstelling", "Tentoonstelling", (T.MAKEN_EN_ONTWERPEN, T.DENKEN_EN_BESPREKEN), Z, 0, 100, 60, 1, 8.0),
-        OfferRule("workshop", "Workshop in het atelier", (T.MAKEN_EN_ONTWERPEN,), S, 8, 100, 12, 4, 25.0),
+        OfferRule("workshop", "Workshop in het atelier", (T.MAKEN_EN_ONTWERPEN,), S, 8, 100, 15, 4, 25.0),
     ),
     ProviderType.YOUTH_WORK: (
-        OfferRule("jeugdhuis", "Jeugdhuiswerking", (T.ONTSPANNING,), S, 12, 25, 25, 12),
+        OfferRule("jeugdhuis", "Jeugdhuiswerking", (T.ONTSPANNING,), S, 12, 25, 40, 12),
         OfferRule("podium", "Open podium", (T.ONTSPANNING, T.DENKEN_EN_BESPREKEN), D, 14, 25, 6, 8),
     ),
     ProviderType.NEIGHBOURHOOD_WORK: (
         OfferRule("kookatelier", "Kookatelier van de buurt", (T.ETEN,), S, 6, 100, 12, 6),
-        OfferRule("buurttuin", "Buurtmoestuin", (T.KWEKEN_EN_NATUUR,), S, 6, 100, 12, 12),
+        OfferRule("buurttuin", "Buurtmoestuin", (T.KWEKEN_EN_NATUUR,), S, 6, 100, 15, 12),
     ),
     ProviderType.SPORTS_CLUB: (
-        OfferRule("sportclub", "Trainingen", (T.ONTSPANNING,), S, 6, 70, 20, 30, 150.0, 3.0),
+        OfferRule("sportclub", "Trainingen", (T.ONTSPANNING,), S, 6, 70, 120, 30, 150.0, 3.0),
     ),
     ProviderType.MAKERSPACE: (
-        OfferRule("repair-cafe", "Repair café", (T.MAKEN_EN_ONTWERPEN,), S, 10, 100, 15, 4),
-        OfferRule("maakplek", "Vrije maakplek", (T.MAKEN_EN_ONTWERPEN,), D, 12, 100, 10, 8, 20.0, 3.0, True),
+        OfferRule("repair-cafe", "Repair café", (T.MAKEN_EN_ONTWERPEN,), S, 10, 100, 20, 4),
+        OfferRule("maakplek", "Vrije maakplek", (T.MAKEN_EN_ONTWERPEN,), D, 12, 100, 15, 8, 20.0, 3.0, True),
     ),
     ProviderType.COMPANY: (
-        OfferRule("technologiedag", "Technologiedag", (T.MAKEN_EN_ONTWERPEN, T.DENKEN_EN_BESPREKEN), Z, 6, 100, 60, 1),
+        OfferRule("technologiedag", "Technologiedag", (T.MAKEN_EN_ONTWERPEN, T.DENKEN_EN_BESPREKEN), Z, 6, 100, 100, 1),
         OfferRule("stage", "Leerplek in het bedrijf", (T.MAKEN_EN_ONTWERPEN,), D, 15, 30, 3, 12, 0.0, 8.0, True),
     ),
     ProviderType.CRAFTSPERSON: (
@@ -131,8 +133,8 @@ def catalogue_offers(venues: pd.DataFrame, capacity_scale: float = 1.0) -> list[
     return offers
 
 
-def central_site_offers(scenario: Scenario) -> list[OfferSpec]:
-    """Offers that permanent providers and rotating guests hold at the central site."""
+def central_site_offers(scenario: Scenario, horizon: int | None = None) -> list[OfferSpec]:
+    """Offers that permanent providers and rotating guests hold at the central site (guests rotate up to ``horizon`` weeks)."""
     site = scenario.levers.central_site
     if not site.enabled:
         return []
@@ -142,7 +144,7 @@ def central_site_offers(scenario: Scenario) -> list[OfferSpec]:
         for rule in CATALOGUE_RULES[ProviderType(ptype)]:
             offers.append(rule_offer(rule, f"site:{ptype.value}:{rule.key}", f"{site.name} ({ptype.label_nl})", ptype, place,
                                      title_suffix=f" @ {site.name}"))
-    horizon = scenario.run.weeks
+    horizon = horizon or scenario.run.weeks
     guests = list(dict.fromkeys(site.guest_providers))
     if guests:
         week, turn = 1, 0
@@ -174,11 +176,11 @@ def playlist_offers(scenario: Scenario) -> list[OfferSpec]:
     return offers
 
 
-def build_offer_specs(scenario: Scenario, venues: pd.DataFrame) -> list[OfferSpec]:
+def build_offer_specs(scenario: Scenario, venues: pd.DataFrame, horizon: int | None = None) -> list[OfferSpec]:
     """Every offer a run starts with, in a stable order (catalogue, site, playlists, workshop)."""
     cat = scenario.levers.catalogue
     offers = catalogue_offers(venues, cat.offers_per_provider) if cat.enabled else []
-    offers += central_site_offers(scenario) + playlist_offers(scenario)
+    offers += central_site_offers(scenario, horizon) + playlist_offers(scenario)
     by_id = {offer.id: offer for offer in offers}
     for offer in scenario.levers.offers:
         by_id[offer.id] = offer  # a workshop offer with a catalogue id replaces (moves/edits) it

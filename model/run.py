@@ -92,6 +92,8 @@ def collect_results(model) -> Results:
     groups += _group_reach(pop, {"low": pop.low_means, "other": ~pop.low_means}, s, "means")
     less = pop.autonomy < np.median(pop.autonomy)
     groups += _group_reach(pop, {"less_autonomous": less, "autonomous": ~less}, s, "autonomy")
+    groups += [{"grouping": "opportunity", "group": kind, "indicator": "taken", "value": count / s}
+               for kind, count in sorted(model.opportunities_by_kind.items())]
     by_group = pd.DataFrame(groups)
 
     off = model.offers

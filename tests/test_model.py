@@ -345,3 +345,57 @@ def test_a_mentor_takes_on_residents_only_while_it_has_free_slots(tiny_with_ment
     assert not mentor.take_on(residents[2])
     assert len(mentor.caseload) == 2
     assert model.pop.mentored_until[residents[2].index] == 0
+
+
+# =========================================================================== schedules and budgets over time
+@pytest.mark.parametrize("issues", [3, 4, 5, 7, 12, 40])
+def test_the_magazine_appears_exactly_as_often_as_the_scenario_says(issues):
+    scenario = tiny_scenario([tiny_offer()], levers={"wegwijzer": {"magazine": True, "magazine_issues_per_year": issues}},
+                             magazine_reach=1.0, initial_knowledge_prob=0.0)
+    model = tiny_model(scenario, weeks=1)
+    weeks_with_issue = 0
+    for week in range(1, 53):
+        model.week = week
+        before = model.discoveries[Channel.MAGAZINE]
+        model.known[:] = False
+        model.inform()
+        weeks_with_issue += model.discoveries[Channel.MAGAZINE] > before
+    assert weeks_with_issue == issues
+
+
+def test_a_mentorship_lasts_exactly_its_weeks():
+    scenario = tiny_scenario([tiny_offer(capacity_per_week=1)],
+                             levers={"mentors": {"enabled": True, "hours_per_week": 1, "hours_per_mentee": 1, "mentorship_weeks": 5}})
+    model = tiny_model(scenario, weeks=20)
+    weeks_mentored = np.zeros(model.pop.n, dtype=int)
+    for _ in range(20):
+        model.step()
+        weeks_mentored += model.pop.mentored_until >= model.week
+    first = np.flatnonzero(weeks_mentored)[0]
+    assert weeks_mentored[first] == 5
+
+
+def test_guests_keep_rotating_when_a_run_is_longer_than_the_scenario_says():
+    scenario = load_scenario("regina-mundi-hub")
+    model = LearningEcosystem(scenario, seed=1, population_scale=0.01, weeks=104)
+    guest_rows = [k for k, offer_id in enumerate(model.offers.ids) if ":guest" in offer_id]
+    assert max(model.offers.end_week[k] for k in guest_rows) == 104
+
+
+def test_an_offer_at_the_central_site_needs_the_site_enabled():
+    offer = tiny_offer(place={"kind": "central_site"})
+    with pytest.raises(ScenarioError, match="central site is not enabled"):
+        tiny_model(tiny_scenario([offer]))
+
+
+def test_the_club_budget_is_a_budget_per_year():
+    scenario = load_scenario("leerclubs").with_values({"levers.clubs.budget_eur_per_year": 5000.0})
+    model = LearningEcosystem(scenario, seed=1, population_scale=0.1, weeks=104)
+    spent_by_year = []
+    for year in range(2):
+        before = model.budget_spent_eur
+        for _ in range(52):
+            model.step()
+        spent_by_year.append(model.budget_spent_eur - before)
+    assert spent_by_year[0] <= 5000 + 1e-6 and spent_by_year[1] <= 5000 + 1e-6
+    assert spent_by_year[1] > 0.5 * spent_by_year[0], f"the second year's budget was not renewed: {spent_by_year}"

@@ -48,6 +48,8 @@ def _moved(venue_id: str | None) -> Scenario:
 
     base = load_scenario("baseline")
     spec = next(s for s in build_offer_specs(base, load_genk().venues) if s.id == MOVED_OFFER)
+    # a capacity that does not bind at this population scale, so only the place differs
+    spec = spec.model_copy(update={"capacity_per_week": 300})
     if venue_id is not None:
         spec = spec.model_copy(update={"place": PlaceSpec(kind="venue", venue_id=venue_id)})
     return base.with_values({"levers.offers": [spec.model_dump(mode="json")]})

@@ -1,0 +1,62 @@
+"""In-place updates of a session's raw Bokeh models (the map's colour mapper and sources).
+
+Panel widgets and panes are updated directly (Panel dispatches those itself, batched
+with ``pn.io.hold()``). Raw Bokeh models are different: Panel runs widget callbacks
+without the Bokeh document lock, and a raw model changed there either raises
+("_pending_writes should be non-None ...") or, under ``pn.io.hold()`` on a server whose
+loop runs in a thread (``pn.serve(threaded=True)``, as in the tests), never reached
+the browser (Panel 1.9.4, Bokeh 3.9.2). :func:`in_document` therefore runs such
+updates where Bokeh wants them: directly when there is no server session (notebook,
+tests), else in a next-tick callback (which holds the document lock), with Bokeh's
+own document hold so that one redraw is one message.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+
+def _session(doc):
+    ctx = getattr(doc, "session_context", None)
+    return getattr(ctx, "session", None) if ctx is not None else None
+
+
+def _held(doc, fn: Callable[[], None]) -> None:
+    if doc.callbacks.hold_value is not None:
+        fn()
+        return
+    doc.hold("combine")
+    try:
+        fn()
+    finally:
+        doc.unhold()
+
+
+def in_document(model, fn: Callable[[], None]) -> None:
+    """Run ``fn`` (which changes Bokeh models of ``model``'s document) safely for that document."""
+    doc = getattr(model, "document", None)
+    session = _session(doc) if doc is not None else None
+    if session is None:
+        fn()
+    else:
+        doc.add_next_tick_callback(lambda: _held(doc, fn))
+
+
+class Deferred:
+    """Coalesces redraws: many requests before the next tick make one redraw."""
+
+    def __init__(self, model_getter: Callable[[], object]):
+        self._model = model_getter
+        self._pending: dict[str, Callable[[], None]] = {}
+
+    def __call__(self, key: str, fn: Callable[[], None]) -> None:
+        first = key not in self._pending
+        self._pending[key] = fn
+        if not first:
+            return
+
+        def run() -> None:
+            job = self._pending.pop(key, None)
+            if job is not None:
+                job()
+
+        in_document(self._model(), run)

@@ -1,0 +1,97 @@
+"""Benchmark of the workshop app: run-to-result time and time to first render.
+
+1. State level: from pressing run (``WorkshopState.start_run``) to updated indicator
+   cards, at the default interactive scale, for a design the cache has not seen
+   (the baseline runs are warm, as after server start).
+2. Browser (if /usr/bin/chromium exists): time to first render (page opened until the
+   map canvas is visible) and from clicking ▶ to the "Klaar" message with cards.
+
+Prints a table and writes ``benchmarks/results/workshop.json``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("LEERECO_VAR_DIR", tempfile.mkdtemp(prefix="bench-workshop-"))
+
+
+def bench_state(repeats: int = 5) -> dict:
+    from apps.components.state import DEFAULT_SCALE, DEFAULT_SEEDS, WorkshopState
+    from apps.workshop import warm_server
+
+    t0 = time.perf_counter()
+    warm_server()
+    warm = time.perf_counter() - t0
+    state = WorkshopState()
+    row = state.genk.venues.loc["regina_mundi"]
+    times = []
+    for i in range(repeats):
+        state.choose_point(float(row["x"]) + 100 * (i + 1), float(row["y"]))  # a new design each time: no cache hit
+        state.add_offer(title=f"bench {i}", themes=["eten"], capacity_per_week=10 + i)
+        t = time.perf_counter()
+        state.start_run().result(timeout=120)
+        assert state.cards(), "no cards after the run"
+        times.append(time.perf_counter() - t)
+    return {"warm_up_s": warm, "population_scale": DEFAULT_SCALE, "seeds": DEFAULT_SEEDS,
+            "run_to_cards_s": times, "run_to_cards_median_s": statistics.median(times)}
+
+
+def bench_browser(repeats: int = 3) -> dict | None:
+    from browser_support import chromium, chromium_available, new_page, served_workshop, wait_for_map
+
+    if not chromium_available():
+        return None
+    out = {"first_render_s": [], "run_to_cards_s": []}
+    with served_workshop() as url, chromium() as browser:
+        for i in range(repeats):
+            context, page = new_page(browser, (1600, 1000))
+            t = time.perf_counter()
+            page.goto(url)
+            wait_for_map(page)
+            out["first_render_s"].append(time.perf_counter() - t)
+            canvas = page.locator("canvas").first.bounding_box()
+            page.mouse.click(canvas["x"] + canvas["width"] * (0.4 + 0.05 * i), canvas["y"] + canvas["height"] * 0.5)
+            page.get_by_text("Gekozen plek:").first.wait_for()
+            page.get_by_role("button", name="✚ Voeg aanbod toe op de gekozen plek").click()
+            page.get_by_text("toegevoegd").first.wait_for()
+            t = time.perf_counter()
+            page.get_by_role("button", name="▶ Simuleer de pilootperiode").click()
+            page.get_by_text("Klaar:").first.wait_for()
+            page.get_by_text("Deelnamekloof middelen").first.wait_for()
+            out["run_to_cards_s"].append(time.perf_counter() - t)
+            context.close()
+    out["first_render_median_s"] = statistics.median(out["first_render_s"])
+    out["run_to_cards_median_s"] = statistics.median(out["run_to_cards_s"])
+    return out
+
+
+def main() -> None:
+    state = bench_state()
+    browser = bench_browser()
+    results = {"state": state, "browser": browser, "cpu_count": os.cpu_count()}
+    print(f"{'measure':<52}{'median (s)':>12}  runs")
+    print(f"{'server warm-up (geography, network, baseline)':<52}{state['warm_up_s']:>12.2f}")
+    print(f"{'state: run pressed -> cards (scale %.2f, %d seeds)' % (state['population_scale'], state['seeds']):<52}"
+          f"{state['run_to_cards_median_s']:>12.2f}  {', '.join(f'{t:.2f}' for t in state['run_to_cards_s'])}")
+    if browser:
+        print(f"{'browser: first render (page open -> map visible)':<52}{browser['first_render_median_s']:>12.2f}  "
+              f"{', '.join(f'{t:.2f}' for t in browser['first_render_s'])}")
+        print(f"{'browser: click run -> cards shown':<52}{browser['run_to_cards_median_s']:>12.2f}  "
+              f"{', '.join(f'{t:.2f}' for t in browser['run_to_cards_s'])}")
+    out = ROOT / "benchmarks" / "results" / "workshop.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"written {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The workshop app in a real browser: Debian's chromium driven by Playwright (sync API).
+
+One served app and one browser for the module (the first page load takes seconds);
+every non-local request is blocked, and the store lives in the session's temporary
+LEERECO_VAR_DIR (tests/conftest.py).
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from browser_support import chromium, chromium_available, new_page, served_workshop, wait_for_map
+from model.store import Store
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium at /usr/bin/chromium")]
+
+RUN = "▶ Simuleer de pilootperiode"
+ADD = "✚ Voeg aanbod toe op de gekozen plek"
+MAPPER_JS = """() => { const out = [];
+  for (const d of Bokeh.documents) for (const m of d._all_models.values())
+    if (m.type == 'LinearColorMapper') out.push([m.low, m.high, m.palette.length]);
+  return out; }"""
+OFFERS_JS = """() => { const out = [];
+  for (const d of Bokeh.documents) for (const m of d._all_models.values())
+    if (m.type == 'ColumnDataSource' && m.data.marker !== undefined) out.push(m.data.size.filter(s => s > 20).length);
+  return out; }"""
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with served_workshop() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def tab(chrome):
+    context, page = new_page(chrome, (1600, 1000))
+    yield page
+    context.close()
+
+
+def tap_map(page, fx: float = 0.45, fy: float = 0.55) -> None:
+    canvas = page.locator("canvas").first
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+
+
+def wait_until(page, js: str, predicate, timeout: float = 20.0):
+    deadline = time.time() + timeout
+    value = None
+    while time.time() < deadline:
+        value = page.evaluate(js)
+        if predicate(value):
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"condition not met; last value {value!r}")
+
+
+def test_place_an_offer_run_see_the_change_save_reopen_with_the_link_and_switch_to_english(tab, app_url):
+    page = tab
+    page.goto(app_url)
+    wait_for_map(page)
+    before = page.evaluate(MAPPER_JS)
+
+    tap_map(page)
+    page.get_by_text("Gekozen plek:").first.wait_for()
+    page.get_by_text("wonen binnen 15 min te voet").first.wait_for()  # the catchment, before any run
+    wait_until(page, MAPPER_JS, lambda v: v != before)  # the wijken are recoloured by the catchment
+
+    page.get_by_label("Titel").fill("Repair café")
+    page.get_by_role("button", name=ADD).click()
+    page.get_by_text("Aanbod 'Repair café' toegevoegd").first.wait_for()
+    wait_until(page, OFFERS_JS, lambda v: v and max(v) == 1)  # the table's offer is drawn large
+
+    catchment = page.evaluate(MAPPER_JS)
+    page.get_by_role("button", name=RUN).click()
+    page.get_by_text("Klaar: 3 runs van 52 weken").first.wait_for()
+    page.get_by_text("Deelnamekloof middelen").first.wait_for()  # indicator cards
+    page.get_by_text("t.o.v. vandaag (basis)").first.wait_for()
+    after = wait_until(page, MAPPER_JS, lambda v: v != catchment)
+    assert after[0][0] == pytest.approx(-after[0][1])  # a diverging scale for the change per wijk
+
+    page.get_by_text("Bewaar", exact=True).click()
+    page.get_by_label("Naam van het scenario").fill("browser-tafel")
+    page.get_by_label("Groep (werktafel)").fill("Tafel 1")
+    page.get_by_role("button", name="💾 Bewaar als nieuwe versie").click()
+    page.get_by_text("Bewaard als browser-tafel r1.").first.wait_for()
+    link = page.locator("a.scenario-link").first
+    link.wait_for()
+    assert link.get_attribute("href") == "?scenario=browser-tafel&revision=1"
+
+    page.goto(app_url + "?scenario=browser-tafel&revision=1")
+    wait_for_map(page)
+    page.get_by_text("Geopend: browser-tafel r1.").first.wait_for()
+    page.get_by_text("Repair café · samen doen").first.wait_for()  # the offer is back in the list
+    wait_until(page, OFFERS_JS, lambda v: v and max(v) == 1)
+
+    page.get_by_role("button", name="English").click()
+    page.get_by_text("Colour the wijken by").first.wait_for()
+    page.get_by_role("button", name="▶ Simulate the pilot period").wait_for()
+    page.get_by_text("Budgets", exact=True).wait_for()
+
+
+def test_a_run_in_one_session_does_not_block_another_and_both_saves_are_kept(chrome, app_url):
+    ctx_a, a = new_page(chrome, (1600, 1000))
+    ctx_b, b = new_page(chrome, (1600, 1000))
+    try:
+        for p in (a, b):
+            p.goto(app_url)
+            wait_for_map(p)
+        a.get_by_role("button", name="Volledige bevolking (trager)").click()  # a long run
+        a.get_by_text("Bezig met simuleren").first.wait_for()
+        started = time.perf_counter()
+        tap_map(b, 0.55, 0.45)
+        b.get_by_text("Gekozen plek:").first.wait_for()
+        b.get_by_role("button", name=ADD).click()
+        b.get_by_text("toegevoegd").first.wait_for()
+        b.get_by_text("Bewaar", exact=True).click()
+        b.get_by_label("Naam van het scenario").fill("sessie-b")
+        b.get_by_role("button", name="💾 Bewaar als nieuwe versie").click()
+        b.get_by_text("Bewaard als sessie-b r1.").first.wait_for()
+        b_done = time.perf_counter() - started
+        assert a.get_by_text("Bezig met simuleren").first.is_visible()  # session A is still running
+        a.get_by_text("Klaar: 3 runs van 52 weken met 100% van de bevolking").first.wait_for(timeout=120_000)
+        assert b_done < time.perf_counter() - started
+        a.get_by_text("Bewaar", exact=True).click()
+        a.get_by_label("Naam van het scenario").fill("sessie-a")
+        a.get_by_role("button", name="💾 Bewaar als nieuwe versie").click()
+        a.get_by_text("Bewaard als sessie-a r1.").first.wait_for()
+        names = set(Store().names())
+        assert {"sessie-a", "sessie-b"} <= names
+    finally:
+        ctx_a.close()
+        ctx_b.close()
+
+
+def test_bad_input_in_the_browser_is_refused_with_a_message(tab, app_url):
+    page = tab
+    page.goto(app_url)
+    wait_for_map(page)
+    page.get_by_role("button", name=ADD).click()  # no place chosen yet
+    page.get_by_text("Een aanbod zonder plek kan niet").first.wait_for()
+    page.get_by_label("Adres in Genk (straat en huisnummer)").fill("Nergensstraat 5")
+    page.get_by_role("button", name="Zoek adres").click()
+    page.get_by_text("Dit adres ligt niet in Genk").first.wait_for()
+    page.get_by_text("Budgetten", exact=True).click()
+    budget = page.get_by_label("Clubbudget (EUR/jaar; 0–5\u202f000\u202f000)")
+    budget.fill("9000000")
+    budget.press("Enter")
+    page.get_by_text("ligt buiten het toegelaten bereik").first.wait_for()

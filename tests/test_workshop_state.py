@@ -1,0 +1,317 @@
+"""The workshop app's state: change the design as a table would, assert what the table reads.
+
+The state is driven directly (no browser); assertions are on what a user reads: card
+texts, messages, the offer list, the map layer's values, the link.
+"""
+from __future__ import annotations
+
+import panel as pn
+import pytest
+
+import apps.components.state as state_module
+from apps.components.state import WorkshopState, replicate_seeds
+from apps.components.widgets import LeversView, OfferEditor, SiteView
+from apps.workshop import create_app
+from model.scenario import lever_fields
+from model.store import Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "workshop.sqlite")
+
+
+@pytest.fixture
+def state(store):
+    return WorkshopState(store=store)
+
+
+def regina_mundi(state):
+    row = state.genk.venues.loc["regina_mundi"]
+    return float(row["x"]), float(row["y"])
+
+
+def place_repair_cafe(state, dx=150.0):
+    x, y = regina_mundi(state)
+    assert state.choose_point(x + dx, y)
+    return state.add_offer(title="Repair café", themes=["maken_en_ontwerpen"], level="samen_doen", capacity_per_week=20)
+
+
+# ---------------------------------------------------------------------------- placing offers
+def test_a_tap_on_the_map_shows_who_reaches_that_place_before_any_simulation(state):
+    x, y = regina_mundi(state)
+    assert state.choose_point(x, y)
+    assert state.map_layer == "catchment"
+    assert "Genk-Centrum" in state.message
+    layer = state.map_values()
+    assert layer.values.max() > 50  # most of the site's own wijk lives within 15 minutes' walk
+    assert layer.values.min() == 0  # the far wijken do not
+    assert "wonen binnen 15 min te voet" in state.catchment_text
+    walk = state.catchment["within"].sum()
+    state.catchment_mode = "bike"
+    assert state.catchment["within"].sum() > walk  # cycling reaches more residents
+    assert "fiets" in state.catchment_text
+
+
+def test_placing_an_offer_adds_it_to_the_design_and_the_list(state):
+    offer = place_repair_cafe(state)
+    assert offer is not None and offer.id == "werktafel-1"
+    assert [o.title for o in state.offers] == ["Repair café"]
+    assert state.message == "Aanbod 'Repair café' toegevoegd in Genk-Centrum."
+    assert state.selected_offer == offer.id
+
+
+def test_an_offer_can_be_placed_at_a_venue_at_an_address_or_at_the_central_site(state):
+    assert state.choose_venue("bibliotheek_genk")
+    at_library = state.add_offer(themes=["denken_en_bespreken"], level="zien_doen")
+    assert at_library.place.kind == "venue" and at_library.place.venue_id == "bibliotheek_genk"
+    assert state.choose_address("stalenstraat 1")
+    at_address = state.add_offer(themes=["eten"], level="zelf_doen")
+    assert state.wijk_of_place(at_address.place) == "Waterschei-Zuid"
+    assert state.choose_site()
+    assert state.add_offer(themes=["ontspanning"]).place.kind == "central_site"
+    assert len(state.offers) == 3
+
+
+def test_an_address_not_in_genk_is_refused_with_the_closest_streets(state):
+    assert not state.choose_address("Nergensstraat 5")
+    assert state.message_kind == "danger"
+    assert "niet in Genk" in state.message and "Did you mean" in state.message
+    assert state.proposed_place is None
+
+
+def test_a_point_outside_genk_is_refused(state):
+    x, y = regina_mundi(state)
+    assert not state.choose_point(x + 50_000, y)
+    assert state.message == "Dit punt ligt buiten Genk; kies een plek binnen de gemeente."
+    assert state.proposed_place is None
+
+
+def test_an_offer_without_a_place_is_refused(state):
+    assert state.add_offer(themes=["eten"]) is None
+    assert "zonder plek" in state.message
+    assert state.offers == []
+
+
+def test_a_negative_capacity_is_refused_with_the_allowed_range_and_nothing_changes(state):
+    x, y = regina_mundi(state)
+    state.choose_point(x, y)
+    version = state.version
+    assert state.add_offer(themes=["eten"], capacity_per_week=-3) is None
+    assert state.message == "Geweigerd: Capaciteit = -3 ligt buiten het toegelaten bereik 1 tot 1\u202f000 plaatsen"
+    assert state.offers == [] and state.version == version
+
+
+def test_an_offer_without_a_theme_is_refused(state):
+    x, y = regina_mundi(state)
+    state.choose_point(x, y)
+    assert state.add_offer(themes=[]) is None
+    assert "thema" in state.message
+
+
+def test_moving_changing_and_removing_an_offer(state):
+    offer = place_repair_cafe(state)
+    assert state.choose_address("Stalenstraat 1")
+    moved = state.move_offer(offer.id)
+    assert state.wijk_of_place(moved.place) == "Waterschei-Zuid"
+    assert state.message == "Aanbod 'Repair café' verplaatst naar Waterschei-Zuid."
+    changed = state.update_offer(offer.id, price_eur=25, awards_badge=True)
+    assert changed.price_eur == 25 and changed.awards_badge
+    assert state.update_offer(offer.id, age_min=30, age_max=10) is None  # refused: ages swapped
+    assert "age_min" in state.message
+    assert state.remove_offer(offer.id)
+    assert state.offers == [] and state.selected_offer is None
+    assert state.message == "Aanbod 'Repair café' verwijderd."
+
+
+def test_undo_restores_the_design_before_the_last_change(state):
+    offer = place_repair_cafe(state)
+    state.choose_address("Stalenstraat 1")
+    state.move_offer(offer.id)
+    assert state.undo()
+    assert state.wijk_of_place(state.offer(offer.id).place) == "Genk-Centrum"
+    assert state.message.startswith("Ongedaan gemaakt: Aanbod 'Repair café' verplaatst")
+    assert state.undo()  # undo the placing itself
+    assert state.offers == []
+    assert not state.undo()
+    assert state.message == "Er is niets om ongedaan te maken."
+
+
+# ---------------------------------------------------------------------------- site and budgets
+def test_a_budget_above_the_allowed_range_is_refused_with_the_range(state):
+    assert not state.set_value("levers.clubs.budget_eur_per_year", 6_000_000)
+    assert state.message == ("Geweigerd: Clubbudget = 6\u202f000\u202f000 ligt buiten het toegelaten bereik "
+                             "0 tot 5\u202f000\u202f000 EUR/jaar")
+    assert state.scenario.levers.clubs.budget_eur_per_year == 0
+    assert state.set_value("levers.clubs.budget_eur_per_year", 50_000)
+    assert state.scenario.levers.clubs.budget_eur_per_year == 50_000
+    assert not state.set_value("levers.mentors.hours_per_week", "veel")
+    assert "geen getal" in state.message
+
+
+def test_choosing_the_central_site_its_residents_guests_and_rooms(state):
+    assert state.set_value("levers.central_site.enabled", True)
+    assert state.set_site("c_mine")
+    assert state.scenario.levers.central_site.name == "C-Mine"
+    assert state.message == "Centrale plek is nu C-Mine."
+    assert state.set_value("levers.central_site.permanent_providers", ["academy", "makerspace"])
+    assert state.set_value("levers.central_site.rooms", [{"name": "atelier", "capacity": 30}])
+    assert state.scenario.levers.central_site.room_capacity == 30
+    assert not state.set_value("levers.central_site.rooms", [{"name": "hal", "capacity": 900}])
+    assert "900" in state.message and state.scenario.levers.central_site.room_capacity == 30
+    assert not state.set_site("geen_locatie")
+
+
+def test_every_numeric_lever_of_the_schema_has_a_widget(state):
+    levers, site = LeversView(state=state), SiteView(state=state)
+    paths = set(site.form._widgets)
+    for form in levers.forms.values():
+        paths |= set(form._widgets)
+    missing = [p for p in lever_fields() if p not in paths and not p.startswith(("levers.offers", "levers.central_site.rooms"))]
+    assert missing == []
+
+
+def test_a_lever_widget_snaps_back_and_says_why_when_its_value_is_refused(state):
+    form = LeversView(state=state).forms["clubs"]
+    widget = form.widget("levers.clubs.budget_eur_per_year")
+    assert "EUR/jaar" in widget.name and "5\u202f000\u202f000" in widget.name
+    widget.value = 10_000_000
+    assert widget.value == 0
+    assert "buiten het toegelaten bereik" in state.message
+    widget.value = 20_000
+    assert state.scenario.levers.clubs.budget_eur_per_year == 20_000
+
+
+# ---------------------------------------------------------------------------- running
+def test_a_run_shows_cards_with_value_unit_change_against_the_baseline_and_meaning(state):
+    place_repair_cafe(state)
+    state.set_value("levers.mentors.enabled", True)
+    state.set_value("levers.mentors.hours_per_week", 200)
+    results = state.run()
+    assert results is not None and len(results.seeds) == 3
+    assert state.message.startswith("Klaar: 3 runs van 52 weken met 5.0% van de bevolking")
+    cards = {c.name: c for c in state.cards()}
+    reach = cards["reach"]
+    assert reach.label == "Bereik" and reach.unit == "%"
+    assert reach.meaning == "aandeel bewoners dat minstens één keer deelnam"
+    assert "t.o.v. vandaag (basis)" in reach.delta_text and "(3 seeds)" in reach.spread_text
+    assert cards["mentor_utilisation"] if "mentor_utilisation" in cards else True
+    assert state.map_layer == "change:reach"
+    change = state.map_values()
+    assert change.diverging and change.values.notna().all()
+    gains, losses = state.gains_and_losses()
+    assert len(gains) == 3 and len(losses) == 3
+
+
+def test_the_same_seeds_in_every_session():
+    assert replicate_seeds(3) == replicate_seeds(3)
+    assert len(set(replicate_seeds(5))) == 5
+
+
+def test_a_background_run_returns_at_once_and_applies_the_results(state):
+    place_repair_cafe(state)
+    future = state.start_run()
+    assert state.running
+    assert state.start_run() is None and state.message.startswith("Er loopt al een simulatie")
+    results = future.result(timeout=60)
+    assert results is state.results and not state.running and state.progress == 100
+
+
+def test_a_failed_run_shows_the_error_and_keeps_the_last_good_results(state, monkeypatch):
+    state.run()
+    good = state.results
+    place_repair_cafe(state, dx=321.0)  # a new design: no cached results
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(state_module, "run_scenario", broken)
+    assert state.run() is None
+    assert state.message == "De simulatie is mislukt: RuntimeError: model exploded. De vorige resultaten blijven staan."
+    assert state.results is good and not state.running
+
+
+def test_compare_with_a_shipped_scenario_per_indicator_and_per_wijk(state):
+    state.run()
+    assert state.compare_with("regina-mundi-hub (meegeleverd)")
+    table = state.compare_table()
+    assert "regina-mundi-hub (meegeleverd)" in table.columns
+    assert "verschil ↔ vandaag (basis)" in table.columns
+    reach = table[table["Indicator"] == "Bereik (%)"].iloc[0]
+    assert reach["verschil ↔ regina-mundi-hub (meegeleverd)"] == pytest.approx(
+        reach["dit ontwerp"] - reach["regina-mundi-hub (meegeleverd)"])
+    wijken = state.compare_wijk_table()
+    assert len(wijken) == 31 and "verschil ↔ regina-mundi-hub (meegeleverd)" in wijken.columns
+    assert not state.compare_with("bestaat-niet")
+
+
+# ---------------------------------------------------------------------------- save, reload, branch
+def test_save_reload_with_the_link_branch_and_export(state, store):
+    place_repair_cafe(state)
+    rev = state.save("tafel-a", group="Tafel A", notes="repair café bij RM")
+    assert rev.label == "tafel-a r1" and state.message == "Bewaard als tafel-a r1."
+    assert state.link == "?scenario=tafel-a&revision=1"
+    state.set_value("levers.clubs.budget_eur_per_year", 10_000)
+    assert state.save("tafel-a").number == 2  # every save a new revision
+    assert [r.number for r in store.history("tafel-a")] == [1, 2]
+
+    other = WorkshopState(store=store)
+    assert other.open_link({"scenario": [b"tafel-a"], "revision": [b"1"]})
+    assert other.message == "Geopend: tafel-a r1."
+    assert [o.title for o in other.offers] == ["Repair café"]
+    assert other.scenario.levers.clubs.budget_eur_per_year == 0
+    assert not other.open_link("?scenario=bestaat-niet")
+    assert "kon niet geopend worden" in other.message
+
+    branch = other.branch("tafel-b")
+    assert branch.label == "tafel-b r1" and other.scenario.name == "tafel-b"
+    assert "Repair café" in other.export_yaml()
+    assert other.open_label("tafel-a r2") and other.scenario.levers.clubs.budget_eur_per_year == 10_000
+
+
+def test_an_invalid_scenario_file_is_refused_with_the_reason_and_nothing_is_stored(state, store):
+    before = store.list_scenarios()
+    bad = "name: slecht\nlevers:\n  clubs:\n    budget_eur_per_year: -5\n"
+    assert state.import_yaml(bad, filename="slecht.yaml") is None
+    assert state.message.startswith("Dit scenariobestand wordt geweigerd; er is niets bewaard.")
+    assert "slecht.yaml: levers.clubs.budget_eur_per_year = -5 is out of range" in state.message
+    assert len(store.list_scenarios()) == len(before)
+    good = "name: goed\nlevers:\n  wegwijzer: {website: true}\n"
+    assert state.import_yaml(good, filename="goed.yaml").label == "goed r1"
+    assert state.scenario.levers.wegwijzer.website
+
+
+# ---------------------------------------------------------------------------- language and app
+def test_english_on_a_toggle(state):
+    state.run()
+    state.lang = "en"
+    reach = state.cards()[0]
+    assert reach.label == "Reach" and reach.meaning == "share of residents who took part at least once"
+    assert "vs today (baseline)" in reach.delta_text
+    assert state.layer_label("change:reach") == "Change: reach vs today"
+
+
+def test_the_app_renders_and_a_link_in_the_session_args_opens_the_scenario(store):
+    first = WorkshopState(store=store)
+    place_repair_cafe(first)
+    first.save("gedeeld")
+    app = create_app(session_args={"scenario": [b"gedeeld"], "revision": [b"1"]}, store=store)
+    assert app.state.scenario.name == "gedeeld" and len(app.state.offers) == 1
+    pn.panel(app).get_root()  # displays inline (notebook) without a server
+    editor = app.offers
+    assert isinstance(editor, OfferEditor)
+    assert any("Repair café" in label for label in editor.offer_list.options)
+
+
+def test_the_offer_editor_places_an_offer_from_its_widgets(state):
+    editor = OfferEditor(state=state)
+    editor.address.value = "Stalenstraat 1"
+    editor.find.clicks += 1
+    editor.title.value = "Kookatelier"
+    editor.themes.value = ["eten"]
+    editor.numbers["capacity_per_week"].value = 12
+    editor.add.clicks += 1
+    assert [o.title for o in state.offers] == ["Kookatelier"]
+    assert state.offers[0].capacity_per_week == 12
+    editor.numbers["capacity_per_week"].value = -1  # refused at the widget
+    assert "Capaciteit" in state.message and editor.numbers["capacity_per_week"].value == 12

@@ -133,7 +133,7 @@ def create_app(session_args: dict | None = None, store: Store | None = None, sta
     state = state or WorkshopState(store=store)
     app = WorkshopApp(state=state)
     args = session_args if session_args is not None else (pn.state.session_args if pn.state.curdoc else {})
-    if args and "scenario" in args:
+    if args and ("scenario" in args or "study" in args):
         state.open_link(args)
     return app
 

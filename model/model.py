@@ -18,6 +18,7 @@ All randomness comes from ``self.rng`` (Mesa's seeded generator).
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable
 
@@ -43,6 +44,14 @@ MENTOR_OUTREACH_PROB = 0.05
 MENTOR_HOURS_EACH = 19.0
 #: Rows per chunk when the whole population is processed at once (keeps memory bounded).
 CHUNK = 8192
+
+
+@functools.lru_cache(maxsize=1)
+def _to_lambert():
+    """WGS84 → Belgian Lambert 72 (built once: a pyproj Transformer takes ~20 ms to make)."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs(4326, 31370, always_xy=True)
 
 
 def stochastic_round(rng: np.random.Generator, value: np.ndarray | float) -> np.ndarray:
@@ -114,18 +123,17 @@ class LearningEcosystem(mesa.Model):
                 raise ScenarioError("levers.central_site.place cannot itself be 'central_site'; pick a venue or a point")
             return self._place_xy(site.place, "levers.central_site.place")
         if place.kind == "venue":
-            venues = self.geo.venues
-            if place.venue_id not in venues.index:
+            if getattr(self, "_venue_xy", None) is None:
+                venues = self.geo.venues
+                self._venue_xy = dict(zip(venues.index, zip(venues["x"].astype(float), venues["y"].astype(float))))
+            if place.venue_id not in self._venue_xy:
                 import difflib
 
-                close = difflib.get_close_matches(str(place.venue_id), [str(v) for v in venues.index], n=3)
+                close = difflib.get_close_matches(str(place.venue_id), [str(v) for v in self._venue_xy], n=3)
                 raise ScenarioError(f"{where}.venue_id {place.venue_id!r} is not a known venue (data/providers.csv)"
                                     + (f"; did you mean {', '.join(close)}?" if close else ""))
-            row = venues.loc[place.venue_id]
-            return float(row["x"]), float(row["y"])
-        from pyproj import Transformer
-
-        x, y = Transformer.from_crs(4326, 31370, always_xy=True).transform(place.lon, place.lat)
+            return self._venue_xy[place.venue_id]
+        x, y = _to_lambert().transform(place.lon, place.lat)
         if hasattr(self.geo, "contains") and not self.geo.contains(x, y):
             raise ScenarioError(f"{where} ({place.lon}, {place.lat}) lies outside Genk; place offers inside the municipality")
         return float(x), float(y)

@@ -315,3 +315,17 @@ def test_the_offer_editor_places_an_offer_from_its_widgets(state):
     assert state.offers[0].capacity_per_week == 12
     editor.numbers["capacity_per_week"].value = -1  # refused at the widget
     assert "Capaciteit" in state.message and editor.numbers["capacity_per_week"].value == 12
+
+
+def test_the_explorers_link_opens_a_run_of_a_study_as_an_unsaved_design(store, tmp_path):
+    from model.experiments import load_study, run_study
+
+    study = load_study({"name": "tiny", "parameters": ["uncertainties.friend_weight"], "design": {"method": "lhs", "n": 2},
+                        "replications": 1, "outputs": ["reach"], "weeks": 2, "population_scale": 0.01})
+    results = run_study(study, tmp_path / "tiny", serial=True, progress=False)
+    run = results.runs.iloc[1]
+    app = create_app(session_args={"study": [str(tmp_path / "tiny").encode()], "run": [b"1"]}, store=store)
+    assert app.state.scenario.name == "tiny-run1"
+    assert app.state.scenario.uncertainties.friend_weight == pytest.approx(float(run["uncertainties.friend_weight"]))
+    assert "Run 1 van studie tiny" in app.state.message and app.state.revision is None
+    assert not WorkshopState(store=store).open_link({"study": str(tmp_path / "missing"), "run": "0"})

@@ -167,6 +167,8 @@ TEXT: dict[str, tuple[str, str]] = {
                        "This scenario file is refused; nothing was stored. Reason: {why}"),
     "link": ("Link om dit scenario te heropenen", "Link to reopen this scenario"),
     "link_refused": ("De link kon niet geopend worden: {why}", "The link could not be opened: {why}"),
+    "study_run_opened": ("Run {run} van studie {study} geopend (seed {seed}); nog niet bewaard.",
+                         "Opened run {run} of study {study} (seed {seed}); not saved yet."),
     "nothing_saved": ("Nog niet bewaard.", "Not saved yet."),
     "unsaved": ("niet bewaard", "unsaved"),
     "design_of": ("Ontwerp: {name}", "Design: {name}"),

@@ -20,8 +20,10 @@ import asyncio
 import concurrent.futures
 import copy
 import hashlib
+import json
 import threading
 import time
+from pathlib import Path
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -97,8 +99,8 @@ def replicate_seeds(n: int, entropy: int = BASE_SEED) -> list[int]:
 
 def design_key(scenario: Scenario) -> str:
     """A hash of what a run depends on (the name, title and description do not count)."""
-    plain = scenario.model_copy(update={"name": "x", "title": "", "description": ""})
-    return hashlib.sha256(scenario_to_yaml(plain).encode("utf-8")).hexdigest()
+    data = scenario.model_dump(mode="json", exclude={"name", "title", "description"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def cached_run(scenario: Scenario, seed: int, weeks: int, scale: float,
@@ -119,6 +121,20 @@ def cached_run(scenario: Scenario, seed: int, weeks: int, scale: float,
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return results
+
+
+def _link_args(query: Any) -> dict[str, str]:
+    """First value of each key of a query string, a dict, or Panel's session_args (lists of bytes)."""
+    if isinstance(query, str):
+        from urllib.parse import parse_qs
+
+        query = parse_qs(query.lstrip("?"))
+    out = {}
+    for key, value in dict(query or {}).items():
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else ""
+        out[str(key)] = value.decode() if isinstance(value, bytes) else str(value)
+    return out
 
 
 def clear_cache() -> None:
@@ -618,9 +634,15 @@ class WorkshopState(param.Parameterized):
 
     def _progress_setter(self, schedule: Callable[[Callable[[], None]], Any] | None, plan: dict) -> Callable[[int, int], None]:
         weeks = plan["weeks"]
+        last = {"pct": -100.0, "t": 0.0}
 
         def set_progress(done: int, total: int) -> None:
             pct = int(100 * done / max(total, 1))
+            # at most ~5 screen updates a second: each one is a message to every browser
+            now = time.monotonic()
+            if done < total and (now - last["t"] < 0.2 or pct - last["pct"] < 5):
+                return
+            last.update(pct=pct, t=now)
             week = (done - 1) % weeks + 1 if done else 0
             status = self.t("running", week=week, weeks=weeks)
             if schedule is None:
@@ -923,8 +945,31 @@ class WorkshopState(param.Parameterized):
             self.selected_offer = None
         self.notify(self.t("reloaded", label=rev.label), "success")
 
+    def open_study_run(self, folder: str, run_id: int) -> bool:
+        """Open one run of a sensitivity study (the explorer's link) as an unsaved design."""
+        from model.experiments import StudyError, default_results_root, load_results
+
+        path = Path(folder)
+        if not path.is_absolute():
+            path = default_results_root() / path
+        try:
+            scenario, seed = load_results(path).scenario_of_run(int(run_id))
+        except (StudyError, ScenarioError, KeyError, ValueError, OSError) as exc:
+            self.notify(self.t("link_refused", why=str(exc)), "danger")
+            return False
+        what = self.t("study_run_opened", run=int(run_id), study=path.name, seed=seed)
+        with param.parameterized.batch_call_watchers(self):
+            self._set_scenario(scenario, what)
+            self.revision, self.link, self.results, self.selected_offer = None, "", None, None
+        self.notify(what, "success")
+        return True
+
     def open_link(self, query: Any) -> bool:
-        """Open what a link (``?scenario=<name>&revision=<n>``, or session_args) points to."""
+        """Open what a link points to: ``?scenario=<name>&revision=<n>`` (the store) or
+        ``?study=<folder>&run=<run_id>`` (a run of a study, from the explorer); also session_args."""
+        args = _link_args(query)
+        if "study" in args:
+            return self.open_study_run(args["study"], int(args.get("run", 0)))
         try:
             rev = self.store.resolve_link(query)
             scenario = rev.scenario

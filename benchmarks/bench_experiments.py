@@ -22,7 +22,6 @@ Writes ``benchmarks/results/experiments.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from results_file import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from model.experiments import load_study, run_study  # noqa: E402
 
@@ -82,11 +82,7 @@ def main() -> None:
 
     from dask.distributed import Client, LocalCluster
 
-    try:
-        import model.run  # noqa: F401
-        study, model_note = standard_study(args.points), f"real model, population_scale {POPULATION_SCALE}, {WEEKS} weeks"
-    except ImportError:  # pragma: no cover - only before model/run.py exists
-        raise SystemExit("model.run is missing: this benchmark needs the real model")
+    study, model_note = standard_study(args.points), f"real model, population_scale {POPULATION_SCALE}, {WEEKS} weeks"
 
     out: dict = {"study": study.canonical(), "model": model_note, "cpu_count": os.cpu_count(),
                  "python": platform.python_version(), "configs": {}}
@@ -127,10 +123,7 @@ def main() -> None:
     print(f"speed-up of 2 workers over the plain loop: {out['speedup_2_vs_plain_loop']:.2f}")
     print(f"Dask overhead per run (1 worker vs plain loop): {1000 * out['dask_overhead_per_run_s']:.1f} ms "
           f"(a run takes {1000 * out['plain_loop_seconds_per_run']:.0f} ms)")
-    target = ROOT / "benchmarks" / "results" / "experiments.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(out, indent=2))
-    print(f"written to {target.relative_to(ROOT)}")
+    write_results("experiments", out)
 
 
 if __name__ == "__main__":

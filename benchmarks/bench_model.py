@@ -15,7 +15,6 @@ reference's time per agent-step. Writes ``benchmarks/results/model.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from results_file import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 
 def boltzmann_us_per_agent_step(n: int, steps: int) -> float:
@@ -75,11 +75,7 @@ def main() -> None:
         print(f"{row['model']:32s} {row['agents']:7d} {row['steps']:5d} {row['us_per_agent_step']:14.2f} {setup:>12s} {ratio:13.3f}")
     goal = all(r["ratio_to_boltzmann"] <= 0.1 for r in rows[:-1])
     print(f"goal (<= 0.1 x Boltzmann per agent-step): {'met' if goal else 'NOT met'}")
-    out = ROOT / "benchmarks" / "results" / "model.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"rows": rows, "reference_us_per_agent_step": ref, "goal_met": goal}, indent=2))
-    tmp.replace(out)
+    write_results("model", {"rows": rows, "reference_us_per_agent_step": ref, "goal_met": goal})
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ a random sample of pairs and scaled to the full matrix. Writes
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -24,6 +23,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from results_file import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -102,12 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{r['mode']:<6}{r['cold_s']:>9.2f}{r['cached_disk_s']:>9.2f}{r['cached_memory_s']:>9.3f}"
               f"{r['naive_per_pair_ms']:>15.2f}{r['naive_full_matrix_s_estimated']:>14,.0f}"
               f"{r['speedup_cold']:>9,.0f}{r['speedup_cached']:>10,.0f}{r['max_abs_diff_vs_networkx_s']:>12.4f}")
-    out = ROOT / "benchmarks" / "results" / "travel_times.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, out)
-    print(f"written {out.relative_to(ROOT)}")
+    write_results("travel_times", result)
     return result
 
 

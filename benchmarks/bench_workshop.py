@@ -10,7 +10,6 @@ Prints a table and writes ``benchmarks/results/workshop.json``.
 """
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from results_file import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("LEERECO_VAR_DIR", tempfile.mkdtemp(prefix="bench-workshop-"))
 
@@ -87,10 +87,7 @@ def main() -> None:
               f"{', '.join(f'{t:.2f}' for t in browser['first_render_s'])}")
         print(f"{'browser: click run -> cards shown':<52}{browser['run_to_cards_median_s']:>12.2f}  "
               f"{', '.join(f'{t:.2f}' for t in browser['run_to_cards_s'])}")
-    out = ROOT / "benchmarks" / "results" / "workshop.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"written {out.relative_to(ROOT)}")
+    write_results("workshop", results)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from model.domain import THEMES, Channel, Level, ProviderType
 from model.indicators import INDICATORS
 from model.offers import OfferTable, build_offer_specs
 from model.population import MODES, synthesize
-from model.scenario import OfferSpec, PlaceSpec, Scenario, ScenarioError
+from model.scenario import PlaceSpec, Scenario, ScenarioError
 
 #: Utility of doing nothing this week (the outside option of the weekly choice).
 OUTSIDE_OPTION = 2.5
@@ -422,7 +422,6 @@ class LearningEcosystem(mesa.Model):
     def inform(self) -> None:
         """The wegwijzer channels, friends and the site's showcases make offers known."""
         pop, u, ww = self.pop, self.u, self.levers.wegwijzer
-        n = pop.n
         if ww.website:
             rows = np.flatnonzero(pop.digital & self._draw(u.website_use_prob))
             self._discover(rows, Channel.WEBSITE)

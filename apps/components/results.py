@@ -18,7 +18,7 @@ from bokeh.plotting import figure
 
 from model.indicators import INDICATORS
 
-from .i18n import number, tr
+from .i18n import number
 from .updates import Deferred
 from .state import WorkshopState
 from .widgets import touch

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from model.domain import Level, Opportunity, ProviderType, Theme
 from model.scenario import Levers, OfferSpec, PlaceSpec, RoomSpec, numeric_fields
 
-from .i18n import choice_label, field_label, level_label, number, opportunity_label, plain, provider_label, theme_label, tr
+from .i18n import choice_label, field_label, level_label, opportunity_label, plain, provider_label, theme_label, tr
 from .state import WorkshopState
 
 # Large, touch-friendly controls (the projector or touch table): >= 44 px targets.

@@ -156,3 +156,18 @@ def test_bad_input_in_the_browser_is_refused_with_a_message(tab, app_url):
     budget.fill("9000000")
     budget.press("Enter")
     page.get_by_text("ligt buiten het toegelaten bereik").first.wait_for()
+
+
+def test_design_the_central_site_rooms_appear_and_go_on_the_screen(tab, app_url):
+    page = tab
+    page.goto(app_url)
+    wait_for_map(page)
+    page.get_by_text("Centrale plek", exact=True).first.click()
+    rooms = page.get_by_label("Naam ruimte").filter(visible=True)
+    assert rooms.count() == 1
+    page.get_by_role("button", name="✚ Ruimte").first.click()
+    wait_until(page, "() => 0", lambda _: rooms.count() == 2, timeout=10)
+    assert rooms.count() == 2
+    page.get_by_role("button", name="✖ Laatste ruimte weg").first.click()
+    wait_until(page, "() => 0", lambda _: rooms.count() == 1, timeout=10)
+    assert rooms.count() == 1

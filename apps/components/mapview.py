@@ -164,8 +164,10 @@ class MapView(pn.viewable.Viewer):
         p.grid.visible = False
         p.background_fill_color = "#f7f7f2"
         p.toolbar.logo = None
-        self._tile = TileRenderer(tile_source=_tile_source(), visible=False, level="underlay")
-        p.renderers.append(self._tile)
+        # The optional web tiles are added only when switched on: an (even invisible)
+        # TileRenderer in the figure stopped visibility and layout changes elsewhere on the
+        # page from reaching the browser (Panel 1.9.4 / Bokeh 3.9.2).
+        self._tile = None
         self._mapper = LinearColorMapper(palette=SEQUENTIAL, low=0, high=1, nan_color=NAN_COLOR)
         self._wijk_src = ColumnDataSource({"xs": L["wijk_xs"], "ys": L["wijk_ys"], "wijk": L["wijk"],
                                            "value": [np.nan] * len(L["wijk"])})
@@ -221,7 +223,11 @@ class MapView(pn.viewable.Viewer):
 
     def _toggle_tiles(self, event) -> None:
         def draw():
-            self._tile.visible = bool(event.new)
+            if self._tile is None and event.new:
+                self._tile = TileRenderer(tile_source=_tile_source(), level="underlay")
+                self._figure.renderers.insert(0, self._tile)
+            if self._tile is not None:
+                self._tile.visible = bool(event.new)
             self._wijk_renderer.glyph.fill_alpha = 0.55 if event.new else 0.85
 
         self._defer("tiles", draw)

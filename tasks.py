@@ -4,6 +4,7 @@
     python3 tasks.py app      set up .venv from pyproject.toml and start the workshop app
     python3 tasks.py test     set up .venv (with test extras) and run the whole test suite
     python3 tasks.py bench    run the benchmarks in benchmarks/ and print their tables
+    python3 tasks.py explorer serve the study explorer (results of sensitivity studies)
     python3 tasks.py lab      start JupyterLab in the project's environment
     python3 tasks.py refresh  download current OSM/Statbel data for Genk (needs internet)
 
@@ -65,6 +66,10 @@ def main(argv: list[str]) -> int:
             print(f"\n=== {script.name} ===", flush=True)
             code = run(str(script), *rest) or code
         return code
+    if command == "explorer":
+        port = "5007"
+        return subprocess.call([str(BIN / "panel"), "serve", "apps/explorer.py", "--address", "127.0.0.1", "--port", port,
+                                f"--allow-websocket-origin=127.0.0.1:{port}", *rest], cwd=ROOT)
     if command == "lab":
         return subprocess.call([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT), *rest], cwd=ROOT)
     if command == "refresh":

@@ -305,3 +305,25 @@ def test_unknown_provider_type_names_row_and_field(data_copy):
     _edit_provider(data_copy, "academie_genk", provider_type="circus")
     with pytest.raises(GeographyError, match=r"providers\.csv row \d+, field provider_type: 'circus'"):
         Genk(data_copy)
+
+
+def test_walking_time_to_the_nearest_bus_stop_is_the_quickest_of_all_stops(genk):
+    """Oracle: the minimum over a full travel-time matrix to every stop (stops that share a
+    street node, e.g. on both sides of a road, must not add their egress legs together)."""
+    rng = np.random.default_rng(7)
+    origins = rng.choice(len(genk.addresses), 150, replace=False)
+    stops = genk.bus_stops[["x", "y"]].to_numpy(dtype=float)
+    oracle = genk.travel_minutes(origins, stops, "walk").min(axis=1)
+    fast = genk.bus_stop_walk_minutes(origins)
+    np.testing.assert_allclose(fast, oracle, atol=1e-3)
+
+
+def test_a_provider_with_nan_coordinates_is_refused_with_its_row(data_copy):
+    path = data_copy / "providers.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("lon")] = "nan"
+    path.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n")
+    with pytest.raises(GeographyError, match=r"row 2, field lon"):
+        Genk(data_copy)

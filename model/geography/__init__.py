@@ -157,6 +157,11 @@ class Genk:
         df = df[cols].reset_index(drop=True)
         df["huisnr"] = df["huisnr"].astype(str)
         fp = df.pop("footprint_m2").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(fp) | (fp <= 0))
+        if bad.size:
+            i = int(bad[0])
+            raise GeographyError(f"data/addresses.parquet row {i}, field footprint_m2: {fp[i]!r} must be a positive "
+                                 f"number of m² ({bad.size} rows affected). {_fix_hint(self._path('addresses.parquet'))}")
         weight = fp / fp.sum() * int(self.population["count"].sum())
         sectors = self.data_dir / "population_sectors.parquet"
         if sectors.exists():
@@ -173,6 +178,10 @@ class Genk:
                                  "`python -m model.data refresh`.") from None
         per_wijk = sec.groupby("wijk")["population"].sum()
         current = pd.Series(weight).groupby(df["wijk"].to_numpy()).sum()
+        unknown = sorted(set(per_wijk.index) - set(current.index))
+        if unknown:
+            raise GeographyError(f"{path.name}: wijk(en) {unknown} are not wijken of Genk (data/wijken.parquet); "
+                                 "fix the sector → wijk table and rerun `python -m model.data refresh`.")
         factor = (per_wijk / current).reindex(df["wijk"]).fillna(1.0).to_numpy()
         return weight * factor
 
@@ -212,8 +221,10 @@ class Genk:
                     try:
                         store[i] = float(row[field_name])
                     except ValueError:
+                        store[i] = np.nan
+                    if not np.isfinite(store[i]):
                         raise GeographyError(f"{where}, field {field_name}: {row[field_name]!r} is not a number "
-                                             "(WGS84 degrees).") from None
+                                             "(WGS84 degrees).")
         known = ~np.isnan(lon)
         xy = np.full((len(df), 2), np.nan)
         if known.any():

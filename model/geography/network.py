@@ -143,7 +143,7 @@ class RoadNetwork:
         self.v_pos = self._positions(self.edges["v"].to_numpy(dtype=np.int64), "v")
         self.digest = digest or hashlib.sha256(
             pd.util.hash_pandas_object(self.edges[["u", "v", "highway", "oneway", "length_m"]]).values.tobytes()
-            + self.xy.tobytes()
+            + self.xy.tobytes() + self.node_ids.tobytes()
         ).hexdigest()
         self._graphs: dict[Mode, ModeGraph] = {}
         self.dijkstra_runs = 0
@@ -306,9 +306,14 @@ class RoadNetwork:
         sink = n
         # reversed graph + arcs sink -> target node (reverse of target node -> sink)
         rev = g.csr_reversed.tocoo()
+        # several targets can snap to one node (bus stops on both sides of a street): keep the
+        # quickest egress per node, since csr_matrix would add duplicate arcs together
+        t_node, inverse = np.unique(t_node, return_inverse=True)
+        egress = np.full(len(t_node), np.inf)
+        np.minimum.at(egress, inverse, np.maximum(t_dist / access, 1e-3))
         rows = np.concatenate([rev.row, np.full(len(t_node), sink)])
         cols = np.concatenate([rev.col, t_node])
-        data = np.concatenate([rev.data, np.maximum(t_dist / access, 1e-3)])
+        data = np.concatenate([rev.data, egress])
         aug = sparse.csr_matrix((data, (rows, cols)), shape=(n + 1, n + 1))
         dist = csgraph.dijkstra(aug, directed=True, indices=sink)
         self.dijkstra_runs += 1

@@ -369,3 +369,34 @@ def test_a_tiny_study_of_the_real_model_runs_on_dask_and_matches_run_scenario(da
     assert run_scenario(reopened, seed=seed).summary["reach"] == run["reach"]
     with pytest.raises(KeyError, match="no run 99"):
         results.scenario_of_run(99)
+
+
+# --------------------------------------------------------------------------- one folder, one run, one design
+def test_a_second_run_into_a_folder_that_is_being_run_is_refused(tmp_path):
+    import fcntl
+
+    folder = tmp_path / "busy"
+    with open(tmp_path / ".busy.lock", "a+") as held:  # what a running study holds
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(StudyError, match="being run by another process"):
+            run_study(ishigami_study(), folder, serial=True, progress=False)
+    assert run_study(ishigami_study(), folder, serial=True, progress=False).complete
+
+
+def test_indices_refuse_points_with_missing_replications_unless_asked(tmp_path):
+    study = ishigami_study(design={"method": "morris", "trajectories": 6, "levels": 4}, replications=2)
+    results = run_study(study, tmp_path / "m", serial=True, progress=False)
+    results.runs = results.runs[results.runs["run_id"] != 1]  # point 0 keeps 1 of 2 replications
+    with pytest.raises(ValueError, match="every replication"):
+        morris_indices(results, ["y"])
+    assert len(morris_indices(results, ["y"], allow_partial=True)) == 3
+
+
+def test_a_folder_whose_design_no_longer_matches_is_refused_on_resume(tmp_path):
+    folder = tmp_path / "d"
+    run_study(ishigami_study(), folder, serial=True, progress=False, max_runs=10)
+    design = pd.read_parquet(folder / "design.parquet")
+    design.loc[0, "x1"] += 0.5  # as if a new sampler had drawn another design
+    design.to_parquet(folder / "design.parquet", index=False)
+    with pytest.raises(StudyError, match="differs from the stored design"):
+        run_study(ishigami_study(), folder, serial=True, progress=False)

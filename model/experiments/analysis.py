@@ -27,7 +27,7 @@ from model.experiments.study import MorrisDesign, SobolDesign
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq}
 
 
-def _complete_means(results: StudyResults, outputs: list[str], method: str) -> pd.DataFrame:
+def _complete_means(results: StudyResults, outputs: list[str], method: str, allow_partial: bool = False) -> pd.DataFrame:
     means = results.point_means(outputs)
     missing = means.index[means[outputs].isna().any(axis=1)]
     if len(missing):
@@ -35,11 +35,18 @@ def _complete_means(results: StudyResults, outputs: list[str], method: str) -> p
         raise ValueError(
             f"{method} needs every design point: {len(ids)} of {len(means)} points have no successful run "
             f"(e.g. point_id {ids[:5]}); finish the study (run it again to resume, --retry-errors for errors)")
+    short = means[means["n_ok"] < results.study.replications]
+    if len(short) and not allow_partial:
+        raise ValueError(
+            f"{method} needs every replication of every design point (replications share seeds across points): "
+            f"{len(short)} of {len(means)} points are short (e.g. point_id {short['point_id'].tolist()[:5]} with "
+            f"{short['n_ok'].tolist()[:5]} of {results.study.replications}); run the study again to resume "
+            "(--retry-errors for errors), or pass allow_partial=True")
     return means
 
 
 def morris_indices(results: StudyResults, outputs: list[str] | None = None, *, conf_level: float = 0.95,
-                   num_resamples: int = 1000, seed: int | None = None) -> pd.DataFrame:
+                   num_resamples: int = 1000, seed: int | None = None, allow_partial: bool = False) -> pd.DataFrame:
     """Morris μ, μ*, μ*_conf and σ per output and parameter (needs a ``morris`` design)."""
     from SALib.analyze import morris
 
@@ -47,7 +54,7 @@ def morris_indices(results: StudyResults, outputs: list[str] | None = None, *, c
     if not isinstance(design, MorrisDesign):
         raise ValueError(f"Morris indices need a morris design; this study used {design.method!r}")
     outputs = outputs or results.study.output_names
-    means = _complete_means(results, outputs, "Morris analysis")
+    means = _complete_means(results, outputs, "Morris analysis", allow_partial)
     problem = results.study.problem()
     x = means[problem["names"]].to_numpy(dtype=float)
     rows = []
@@ -61,7 +68,7 @@ def morris_indices(results: StudyResults, outputs: list[str] | None = None, *, c
 
 
 def sobol_indices(results: StudyResults, outputs: list[str] | None = None, *, conf_level: float = 0.95,
-                  num_resamples: int = 100, seed: int | None = None) -> pd.DataFrame:
+                  num_resamples: int = 100, seed: int | None = None, allow_partial: bool = False) -> pd.DataFrame:
     """S1, S1_conf, ST, ST_conf per output and parameter (needs a ``sobol`` design).
 
     An output that does not vary at all gets zeros (SALib would divide by zero).
@@ -72,7 +79,7 @@ def sobol_indices(results: StudyResults, outputs: list[str] | None = None, *, co
     if not isinstance(design, SobolDesign):
         raise ValueError(f"Sobol' indices need a sobol design; this study used {design.method!r}")
     outputs = outputs or results.study.output_names
-    means = _complete_means(results, outputs, "Sobol' analysis")
+    means = _complete_means(results, outputs, "Sobol' analysis", allow_partial)
     problem = results.study.problem()
     rows = []
     for out in outputs:
@@ -94,10 +101,10 @@ def rank_correlations(results: StudyResults, outputs: list[str] | None = None) -
     means = results.point_means(outputs)
     rows = []
     for out in outputs:
-        y = means[out].rank()
         for name in results.study.parameter_names:
-            x = means[name].rank()
-            rho = float(np.corrcoef(x[y.notna()], y[y.notna()])[0, 1]) if y.notna().sum() > 2 and x.nunique() > 1 and y.nunique() > 1 else np.nan
+            pair = means[[name, out]].dropna()  # rank only the points that have the output
+            ok = len(pair) > 2 and pair[name].nunique() > 1 and pair[out].nunique() > 1
+            rho = float(pair.corr("spearman").iloc[0, 1]) if ok else np.nan
             rows.append({"output": out, "parameter": name, "spearman": rho})
     return pd.DataFrame(rows)
 

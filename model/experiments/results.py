@@ -157,8 +157,19 @@ def prepare_folder(path: Path, study: Study, base_scenario: dict | None, design:
             raise StudyError(
                 f"{path} holds the results of a different study (fingerprint {old.get('fingerprint')}, this study's is "
                 f"{new['fingerprint']}): {shown}. Choose another results folder (--results), or rename the study.")
+        # same study, but is it still the same design? (a changed sampler or library draws another one)
+        stored = pd.read_parquet(path / "design.parquet")
+        same = stored.shape == design.shape and list(stored.columns) == list(design.columns) and all(
+            np.allclose(stored[c].to_numpy(dtype=float), design[c].to_numpy(dtype=float), equal_nan=True)
+            for c in design.columns)
+        if not same:
+            raise StudyError(f"{path}: the design drawn now differs from the stored design.parquet (a library or "
+                             "sampler changed since the study started); resuming would mix two designs. "
+                             "Run the study into a new results folder (--results).")
         return
-    if path.exists() and any(p for p in path.iterdir() if not p.name.startswith(".")):
+    # a setup that stopped before the manifest (only design and study.yaml written) is taken over
+    leftovers = {"design.parquet", "study.yaml"}
+    if path.exists() and any(p for p in path.iterdir() if not p.name.startswith(".") and p.name not in leftovers):
         raise StudyError(f"{path} is not empty and has no {MANIFEST}: it is not a results folder of a study; choose an empty or new folder")
     if not create:
         return

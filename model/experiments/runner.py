@@ -17,6 +17,8 @@ the same rows. A run that raises is recorded with ``status="error"`` and its mes
 """
 from __future__ import annotations
 
+import contextlib
+
 import importlib
 import json
 import math
@@ -302,7 +304,36 @@ def run_study(
     Returns:
         The folder read back; ``.executed`` lists the run_ids this call ran.
     """
-    plan = plan_study(study, results_dir, retry_errors=retry_errors)
+    study = load_study(study)
+    path = Path(results_dir) if results_dir is not None else default_results_root() / study.name
+    with _folder_lock(path):
+        plan = plan_study(study, path, retry_errors=retry_errors)
+        return _run_plan(plan, client=client, scheduler=scheduler, n_workers=n_workers, serial=serial, progress=progress,
+                         batch_size=batch_size, max_runs=max_runs, flush_seconds=flush_seconds, flush_rows=flush_rows)
+
+
+@contextlib.contextmanager
+def _folder_lock(path: Path):
+    """One study run per results folder at a time (two would run the same runs and race on parts)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path.parent / f".{path.name}.lock", "a+")  # beside the folder: it must stay a clean results folder
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StudyError(f"{path} is being run by another process; wait for it to finish, or give another "
+                         "folder with --results") from None
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _run_plan(plan: Plan, *, client, scheduler, n_workers, serial, progress, batch_size, max_runs, flush_seconds,
+              flush_rows):
     todo = plan.todo
     if max_runs is not None:
         todo = todo.iloc[:max_runs]

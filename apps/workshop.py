@@ -87,6 +87,8 @@ class WorkshopApp(pn.viewable.Viewer):
         s = self.state
         names = [s.t(key) for key in self.sections]
         self.heading.object = f"## {s.t('app_title')}"
+        if getattr(self, "_template", None) is not None:
+            self._template.title = s.t("app_title")
         if list(self.tabs._names) == names:
             return
         self.tabs._names[:] = names

@@ -318,14 +318,44 @@ def test_the_offer_editor_places_an_offer_from_its_widgets(state):
 
 
 def test_the_explorers_link_opens_a_run_of_a_study_as_an_unsaved_design(store, tmp_path):
-    from model.experiments import load_study, run_study
+    from model.experiments import default_results_root, load_study, run_study
 
     study = load_study({"name": "tiny", "parameters": ["uncertainties.friend_weight"], "design": {"method": "lhs", "n": 2},
                         "replications": 1, "outputs": ["reach"], "weeks": 2, "population_scale": 0.01})
-    results = run_study(study, tmp_path / "tiny", serial=True, progress=False)
+    results = run_study(study, default_results_root() / "tiny-link", serial=True, progress=False)
     run = results.runs.iloc[1]
-    app = create_app(session_args={"study": [str(tmp_path / "tiny").encode()], "run": [b"1"]}, store=store)
+    app = create_app(session_args={"study": [b"tiny-link"], "run": [b"1"]}, store=store)
     assert app.state.scenario.name == "tiny-run1"
     assert app.state.scenario.uncertainties.friend_weight == pytest.approx(float(run["uncertainties.friend_weight"]))
-    assert "Run 1 van studie tiny" in app.state.message and app.state.revision is None
-    assert not WorkshopState(store=store).open_link({"study": str(tmp_path / "missing"), "run": "0"})
+    assert "Run 1 van studie tiny-link" in app.state.message and app.state.revision is None
+    # the baseline it is compared with runs under the same behavioural assumptions
+    assert app.state._plan(False)["baseline"].uncertainties == app.state.scenario.uncertainties
+    other = WorkshopState(store=store)
+    assert not other.open_link({"study": "missing", "run": "0"})
+    assert not other.open_link({"study": "tiny-link", "run": "abc"})  # a malformed link is refused, not a crash
+    assert not other.open_link({"study": str(tmp_path), "run": "0"})  # only folders under the results root
+    assert "not a results folder under" in other.message
+
+
+def test_undo_after_opening_a_saved_scenario_restores_its_link_too(store):
+    first = WorkshopState(store=store)
+    place_repair_cafe(first)
+    first.save("tafel-a")
+    other = WorkshopState(store=store)
+    before = (other.revision, other.link)
+    assert other.open_link({"scenario": "tafel-a", "revision": "1"}) and other.link
+    assert other.undo()
+    assert (other.revision, other.link) == before
+
+
+def test_a_comparison_cannot_be_added_while_a_run_is_going(state):
+    state.running = True
+    assert not state.compare_with(next(iter(state.compare_options())))
+    assert state.comparison == {}
+
+
+def test_plain_numbers_have_no_dangling_decimal_point():
+    from apps.components.i18n import plain
+
+    assert plain(0.0001) == "0" and plain(1000.0004) == "1\u202f000" and plain(0.05) == "0.05"
+    assert plain(float("inf")) == "∞"

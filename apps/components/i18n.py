@@ -167,8 +167,8 @@ TEXT: dict[str, tuple[str, str]] = {
                        "This scenario file is refused; nothing was stored. Reason: {why}"),
     "link": ("Link om dit scenario te heropenen", "Link to reopen this scenario"),
     "link_refused": ("De link kon niet geopend worden: {why}", "The link could not be opened: {why}"),
-    "study_run_opened": ("Run {run} van studie {study} geopend (seed {seed}); nog niet bewaard.",
-                         "Opened run {run} of study {study} (seed {seed}); not saved yet."),
+    "study_run_opened": ("Run {run} van studie {study} geopend (nog niet bewaard); de werktafel simuleert met haar eigen seeds en schaal.",
+                         "Opened run {run} of study {study} (not saved yet); the workshop simulates with its own seeds and scale."),
     "nothing_saved": ("Nog niet bewaard.", "Not saved yet."),
     "unsaved": ("niet bewaard", "unsaved"),
     "design_of": ("Ontwerp: {name}", "Design: {name}"),
@@ -275,8 +275,8 @@ def plain(value) -> str:
         v = float(value)
     except (TypeError, ValueError):
         return str(value)
-    if v != v:
-        return "–"
+    if v != v or v in (float("inf"), float("-inf")):
+        return "–" if v != v else ("∞" if v > 0 else "−∞")
     if v == int(v):
         return f"{int(v):,}".replace(",", "\u202f")
-    return f"{v:,.3f}".rstrip("0").replace(",", "\u202f")
+    return f"{v:,.3f}".rstrip("0").rstrip(".").replace(",", "\u202f")

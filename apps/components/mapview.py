@@ -198,8 +198,8 @@ class MapView(pn.viewable.Viewer):
                                   major_label_text_font_size="14px", width=18, location=(0, 0))
         p.add_layout(self._colorbar, "right")
         attribution = [*ATTRIBUTIONS]
-        p.add_layout(Title(text=f"{tr('network_date', 'nl', date=NETWORK_DATE)} · {attribution[0]} · {attribution[3]}",
-                           text_font_size="11px", text_font_style="normal", align="left"), "below")
+        self._date_title = Title(text=self._date_text("nl"), text_font_size="11px", text_font_style="normal", align="left")
+        p.add_layout(self._date_title, "below")
         p.add_layout(Title(text=f"{attribution[1]} · {attribution[2]}", text_font_size="11px",
                            text_font_style="normal", align="left"), "below")
         p.on_event(Tap, self._tapped)
@@ -232,9 +232,15 @@ class MapView(pn.viewable.Viewer):
 
         self._defer("tiles", draw)
 
+    @staticmethod
+    def _date_text(lang: str) -> str:
+        return f"{tr('network_date', lang, date=NETWORK_DATE)} · {ATTRIBUTIONS[0]} · {ATTRIBUTIONS[3]}"
+
     # ------------------------------------------------------------------ drawing
     def _redraw_all(self, *_):
         s = self.state
+        text = self._date_text(s.lang)
+        self._defer("date", lambda: setattr(self._date_title, "text", text))
         with pn.io.hold():
             self._layer_select.name = s.t("map_indicator")
             self._layer_select.options = {s.layer_label(k): k for k in s.layer_keys()}

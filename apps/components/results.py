@@ -20,12 +20,20 @@ from model.indicators import INDICATORS
 
 from .i18n import number
 from .updates import Deferred
-from .state import WorkshopState
+from .state import WorkshopState, design_key
 from .widgets import touch
 
 # verdict -> (background, border): blue for better, orange for worse (colour-blind safe), with a word and an arrow too
 VERDICT_STYLE = {"better": ("#e8f1fb", "#0072B2", "▲"), "worse": ("#fdf0e6", "#D55E00", "▼"),
                  "same": ("#f2f2f2", "#777777", "="), None: ("#f2f2f2", "#777777", "")}
+
+
+def _session_schedule():
+    """How to get back onto this session's thread (with the document lock) from a worker thread."""
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        return doc.add_next_tick_callback
+    return None
 
 
 class MessageView(pn.viewable.Viewer):
@@ -86,18 +94,11 @@ class RunControls(pn.viewable.Viewer):
         s.param.watch(self._relabel, ["lang", "revision", "version"])
         self._relabel()
 
-    def _schedule(self):
-        """Back onto this session's thread (with the document lock) from the worker thread."""
-        doc = pn.state.curdoc
-        if doc is not None and doc.session_context is not None:
-            return doc.add_next_tick_callback
-        return None
-
     def _run(self, event=None):
-        self.state.start_run(full=False, schedule=self._schedule())
+        self.state.start_run(full=False, schedule=_session_schedule())
 
     def _run_full(self, event=None):
-        self.state.start_run(full=True, schedule=self._schedule())
+        self.state.start_run(full=True, schedule=_session_schedule())
 
     def _scale(self, event):
         s = self.state
@@ -122,10 +123,8 @@ class RunControls(pn.viewable.Viewer):
         with pn.io.hold():
             self.run.name, self.full.name, self.undo.name = s.t("run"), s.t("run_full"), s.t("undo")
             self.scale.name, self.seeds.name = s.t("scale"), s.t("seeds")
-            label = s.revision.label if s.revision is not None and s.revision.name == s.scenario.name else (
-                f"{s.scenario.name} ({s.t('unsaved')})")
-            if s.revision is not None and s.revision.name == s.scenario.name and s.version and s.can_undo:
-                label = s.revision.label
+            saved = s.revision is not None and design_key(s.scenario) == design_key(s.revision.scenario)
+            label = s.revision.label if saved else f"{s.scenario.name} ({s.t('unsaved')})"
             self.design.object = f"**{s.t('design_of', name=html.escape(label))}**"
 
     def __panel__(self):
@@ -292,7 +291,7 @@ class CompareView(pn.viewable.Viewer):
         self.table = pn.pane.HTML("", sizing_mode="stretch_width")
         self.wijk_table = pn.pane.HTML("", sizing_mode="stretch_width", max_height=520, styles={"overflow-y": "auto"})
         self._wijk_title = pn.pane.Markdown("")
-        self.add.on_click(lambda e: s.compare_with(self.choice.value) if self.choice.value else None)
+        self.add.on_click(lambda e: s.compare_with(self.choice.value, schedule=_session_schedule()) if self.choice.value else None)
         self.clear.on_click(lambda e: s.clear_comparison())
         s.param.watch(self._render, ["results", "baseline", "comparison", "lang"])
         s.param.watch(self._options, ["store_version", "lang"])

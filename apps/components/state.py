@@ -273,7 +273,7 @@ class WorkshopState(param.Parameterized):
         return False
 
     def _set_scenario(self, scenario: Scenario, what: str) -> None:
-        self._undo.append((self.scenario, what))
+        self._undo.append((self.scenario, self.revision, self.link, what))
         del self._undo[:-50]
         with param.parameterized.batch_call_watchers(self):
             self.scenario = scenario
@@ -288,9 +288,10 @@ class WorkshopState(param.Parameterized):
         if not self._undo:
             self.notify(self.t("undo_none"), "warning")
             return False
-        previous, what = self._undo.pop()
+        previous, revision, link, what = self._undo.pop()
         with param.parameterized.batch_call_watchers(self):
             self.scenario = previous
+            self.revision, self.link = revision, link
             self.version += 1
             if self.selected_offer and self.offer(self.selected_offer) is None:
                 self.selected_offer = None
@@ -320,7 +321,7 @@ class WorkshopState(param.Parameterized):
             label = f.label_nl if self.lang == "nl" else f.label_en
             try:
                 value = int(value) if f.is_int and float(value) == int(float(value)) else float(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 return self.refuse(self.t("not_a_number", label=label, value=value))
             if f.is_int and isinstance(value, float):
                 return self.refuse(self.t("not_a_number", label=label, value=value))
@@ -573,7 +574,10 @@ class WorkshopState(param.Parameterized):
     def _plan(self, full: bool) -> dict:
         scale = 1.0 if full else float(self.population_scale)
         weeks = int(self.scenario.run.weeks)
-        return {"scenario": self.scenario, "baseline": load_scenario(BASELINE), "seeds": replicate_seeds(self.n_seeds),
+        # today's offer judged under the same behavioural assumptions as the design, so that a
+        # change against the baseline is the design's doing (a study run carries its own)
+        baseline = load_scenario(BASELINE).model_copy(update={"uncertainties": self.scenario.uncertainties})
+        return {"scenario": self.scenario, "baseline": baseline, "seeds": replicate_seeds(self.n_seeds),
                 "weeks": weeks, "scale": scale, "label": self.t("current_design"),
                 "compare_scenarios": dict(getattr(self, "_compare_scenarios", {}))}
 
@@ -805,7 +809,7 @@ class WorkshopState(param.Parameterized):
         if self.results is None or self.baseline is None:
             return pd.Series(dtype=float), pd.Series(dtype=float)
         change = (self.results.wijk[name] - self.baseline.wijk[name]).dropna().sort_values()
-        return change[::-1].head(n), change.head(n)
+        return change[change > 0][::-1].head(n), change[change < 0].head(n)
 
     # ------------------------------------------------------------------ compare
     def compare_options(self) -> dict[str, tuple[str, str, int | None]]:
@@ -827,8 +831,15 @@ class WorkshopState(param.Parameterized):
             return load_scenario(name)
         return self.store.load(name, revision)
 
-    def compare_with(self, label: str) -> bool:
-        """Add a shipped or saved scenario to the comparison (runs it with the same seeds)."""
+    def compare_with(self, label: str, schedule: Callable[[Callable[[], None]], Any] | None = None) -> bool:
+        """Add a shipped or saved scenario to the comparison (runs it with the same seeds).
+
+        The runs go to a worker thread; ``schedule`` brings the result back onto the session's
+        thread (as in :meth:`start_run`). Without it, the call waits (tests, notebooks).
+        """
+        if self.running:
+            self.notify(self.t("run_busy"), "warning")
+            return False
         options = self.compare_options()
         if label not in options:
             return self.refuse(f"{label!r}: onbekend scenario / unknown scenario")
@@ -843,13 +854,31 @@ class WorkshopState(param.Parameterized):
         seeds, weeks, scale = plan["seeds"], plan["weeks"], plan["scale"]
         if self.results is not None:
             seeds, weeks, scale = self.results.seeds, self.results.weeks, self.results.population_scale
-        try:
-            runs = [cached_run(scenario, s, weeks, scale) for s in seeds]
-        except Exception as exc:  # noqa: BLE001
-            self._fail(exc)
-            return False
-        self.comparison = {**self.comparison, label: RunSummary.from_runs(label, runs)}
-        self.notify(self.t("compare_added", label=label), "success")
+        self.param.update(running=True, status=self.t("running", week=0, weeks=weeks))
+
+        def finish(runs: list | None, exc: BaseException | None) -> None:
+            try:
+                if exc is not None:
+                    self._fail(exc)
+                else:
+                    self.comparison = {**self.comparison, label: RunSummary.from_runs(label, runs)}
+                    self.notify(self.t("compare_added", label=label), "success")
+            finally:
+                self.param.update(running=False, status="")
+
+        def work() -> None:
+            try:
+                runs, exc = [cached_run(scenario, s, weeks, scale) for s in seeds], None
+            except BaseException as err:  # noqa: BLE001 - shown to the table
+                runs, exc = None, err
+            if schedule is None:
+                finish(runs, exc)
+            else:
+                schedule(lambda: finish(runs, exc))
+
+        future = _EXECUTOR.submit(work)
+        if schedule is None:
+            future.result()
         return True
 
     def clear_comparison(self) -> None:
@@ -944,19 +973,20 @@ class WorkshopState(param.Parameterized):
             self.selected_offer = None
         self.notify(self.t("reloaded", label=rev.label), "success")
 
-    def open_study_run(self, folder: str, run_id: int) -> bool:
+    def open_study_run(self, folder: str, run_id: int | str) -> bool:
         """Open one run of a sensitivity study (the explorer's link) as an unsaved design."""
         from model.experiments import StudyError, default_results_root, load_results
 
-        path = Path(folder)
-        if not path.is_absolute():
-            path = default_results_root() / path
+        root = default_results_root().resolve()
+        path = (root / folder).resolve()
         try:
+            if not path.is_relative_to(root):
+                raise ValueError(f"{folder!r} is not a results folder under {root}")
             scenario, seed = load_results(path).scenario_of_run(int(run_id))
         except (StudyError, ScenarioError, KeyError, ValueError, OSError) as exc:
             self.notify(self.t("link_refused", why=str(exc)), "danger")
             return False
-        what = self.t("study_run_opened", run=int(run_id), study=path.name, seed=seed)
+        what = self.t("study_run_opened", run=int(run_id), study=path.name)
         with param.parameterized.batch_call_watchers(self):
             self._set_scenario(scenario, what)
             self.revision, self.link, self.results, self.selected_offer = None, "", None, None
@@ -968,7 +998,7 @@ class WorkshopState(param.Parameterized):
         ``?study=<folder>&run=<run_id>`` (a run of a study, from the explorer); also session_args."""
         args = _link_args(query)
         if "study" in args:
-            return self.open_study_run(args["study"], int(args.get("run", 0)))
+            return self.open_study_run(args["study"], args.get("run", "0"))
         try:
             rev = self.store.resolve_link(query)
             scenario = rev.scenario

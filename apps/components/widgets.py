@@ -71,6 +71,7 @@ class SchemaSection(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
+        self._header = None
         self._model: type[BaseModel] = Levers.model_fields[self.section].annotation
         self._numeric = {f.path: f for f in numeric_fields(self._model, prefix=f"levers.{self.section}.")}
         self._widgets: dict[str, pn.widgets.Widget] = {}
@@ -187,10 +188,10 @@ class SchemaSection(pn.viewable.Viewer):
         return self._widgets[path]
 
     def __panel__(self):
-        title = tr(f"sec_{self.section}", self.state.lang)
-        header = pn.pane.Markdown(f"### {title}", margin=(10, 5, 0, 5))
-        self.state.param.watch(lambda e: setattr(header, "object", f"### {tr(f'sec_{self.section}', e.new)}"), "lang")
-        return pn.Column(header, *self._widgets.values(), sizing_mode="stretch_width")
+        if self._header is None:  # built once: __panel__ may be called more than once
+            self._header = pn.pane.Markdown(f"### {tr(f'sec_{self.section}', self.state.lang)}", margin=(10, 5, 0, 5))
+            self.state.param.watch(lambda e: setattr(self._header, "object", f"### {tr(f'sec_{self.section}', e.new)}"), "lang")
+        return pn.Column(self._header, *self._widgets.values(), sizing_mode="stretch_width")
 
 
 class RoomsEditor(pn.viewable.Viewer):

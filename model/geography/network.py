@@ -44,6 +44,8 @@ NETWORK_DATE = "2021-08-06"
 EDGES_FILE = "roads_edges.parquet"
 NODES_FILE = "roads_nodes.parquet"
 CACHE_VERSION = "1"
+#: Destination columns kept in memory per mode (each ~100 kB: seconds from all 25,336 nodes).
+MAX_COLUMNS_IN_MEMORY = 2000
 
 # Speeds in km/h per mode and OSM ``highway`` value. A highway value missing from a
 # mode's table is not usable by that mode. Sources/assumptions: walking 4.5 km/h is a
@@ -281,6 +283,11 @@ class RoadNetwork:
             for node, col in zip(missing, dist):
                 g.columns[node] = col
                 _atomic_save(folder / f"{node}.npy", col)
+        # bounded memory: a long workshop taps many places; keep the most recent columns
+        wanted = set(int(n) for n in uniq)
+        for node in list(g.columns)[: max(0, len(g.columns) - MAX_COLUMNS_IN_MEMORY)]:
+            if node not in wanted:
+                del g.columns[node]
         stack = np.stack([g.columns[int(n)] for n in uniq]) if len(uniq) else np.zeros((0, len(self.node_ids)), np.float32)
         return stack[np.searchsorted(uniq, dest_nodes)]
 

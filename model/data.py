@@ -308,8 +308,14 @@ def refresh(data_dir: Path = DATA_DIR, dry_run: bool = False, year: int | None =
 
         pop = _fetch_sector_population(year)
         table = pd.read_csv(data_dir / "statsec2025_to_wijk.csv")[["statsec", "wijk"]]
+        # residents of the 'unknown sector' (71016ZZZZ) have no wijk: they are left out of the scaling
+        pop = pop[pop["statsec"].astype(str) != "71016ZZZZ"]
         pop = pop.merge(table, on="statsec", how="left")
-        pop["wijk"] = pop["wijk"].fillna("onbekend")
+        unmatched = sorted(pop.loc[pop["wijk"].isna(), "statsec"].astype(str))
+        if unmatched:
+            raise DataCommandError(
+                f"Statbel's sectors of {year} do not all match the 2025 division in data/statsec2025_to_wijk.csv "
+                f"({len(unmatched)} unmatched, e.g. {unmatched[:5]}); use --year 2025 or later. Nothing was changed.")
         pop.to_parquet(staging / "population_sectors.parquet", index=False)
         moved = move_into_place(staging, data_dir)
     return moved

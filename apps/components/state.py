@@ -22,7 +22,6 @@ import hashlib
 import json
 import threading
 import time
-from pathlib import Path
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable

@@ -359,3 +359,14 @@ def test_plain_numbers_have_no_dangling_decimal_point():
 
     assert plain(0.0001) == "0" and plain(1000.0004) == "1\u202f000" and plain(0.05) == "0.05"
     assert plain(float("inf")) == "∞"
+
+
+def test_who_gains_and_loses_shows_the_range_over_seeds_and_warns_of_noise(state):
+    from apps.components.results import GainsView
+
+    place_repair_cafe(state)
+    state.start_run().result()
+    text = GainsView(state=state)._md.object
+    assert "Grootste winst" in text and "…" in text and "seeds" in text and "Volledige bevolking" in text
+    gains, losses = state.gains_and_losses()
+    assert (gains > 0).all() and (losses < 0).all()

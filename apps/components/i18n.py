@@ -166,6 +166,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "import_refused": ("Dit scenariobestand wordt geweigerd; er is niets bewaard. Reden: {why}",
                        "This scenario file is refused; nothing was stored. Reason: {why}"),
     "link": ("Link om dit scenario te heropenen", "Link to reopen this scenario"),
+    "no_change": ("geen", "none"),
+    "pct_points": ("%-punt", "pp"),
+    "wijk_noise": ("Tussen haakjes: laagste … hoogste verandering over {n} seeds. Met {scale} % van de bevolking zijn "
+                   "verschillen per wijk van enkele %-punten ruis: kies 'Volledige bevolking' voor een oordeel per wijk.",
+                   "In brackets: lowest … highest change over {n} seeds. With {scale} % of the population, differences of a "
+                   "few points per wijk are noise: choose 'Full population' to judge a wijk."),
     "link_refused": ("De link kon niet geopend worden: {why}", "The link could not be opened: {why}"),
     "study_run_opened": ("Run {run} van studie {study} geopend (nog niet bewaard); de werktafel simuleert met haar eigen seeds en schaal.",
                          "Opened run {run} of study {study} (not saved yet); the workshop simulates with its own seeds and scale."),

@@ -238,16 +238,27 @@ class GainsView(pn.viewable.Viewer):
 
     def _render(self, *_):
         s = self.state
-        gains, losses = s.gains_and_losses()
-        if gains.empty:
+        if s.results is None or s.baseline is None:
             self._md.object = ""
             return
+        gains, losses = s.gains_and_losses()
+        spread = s.wijk_change_range()
+        n = len(s.results.seeds)
 
         def fmt(series):
-            return ", ".join(f"{w} ({'+' if v > 0 else '−' if v < 0 else '±'}{number(abs(v), 1)} %-punt)" for w, v in series.items())
+            if series.empty:
+                return s.t("no_change")
+            parts = []
+            for w, v in series.items():
+                text = f"{w} ({'+' if v > 0 else '−'}{number(abs(v), 1)} {s.t('pct_points')}"
+                if n > 1 and w in spread.index:
+                    text += f"; {number(spread.loc[w, 'lo'], 1)} … {number(spread.loc[w, 'hi'], 1)}"
+                parts.append(text + ")")
+            return ", ".join(parts)
 
+        note = s.t("wijk_noise", n=n, scale=number(100 * s.results.population_scale, 0)) if s.results.population_scale < 1 else ""
         self._md.object = (f"#### {s.t('who_gains')}\n**{s.t('gains')}:** {fmt(gains)}  \n"
-                           f"**{s.t('losses')}:** {fmt(losses)}")
+                           f"**{s.t('losses')}:** {fmt(losses)}" + (f"  \n*{note}*" if note else ""))
 
     def __panel__(self):
         return self._md

@@ -810,6 +810,14 @@ class WorkshopState(param.Parameterized):
         change = (self.results.wijk[name] - self.baseline.wijk[name]).dropna().sort_values()
         return change[change > 0][::-1].head(n), change[change < 0].head(n)
 
+    def wijk_change_range(self, name: str = "reach") -> pd.DataFrame:
+        """Per wijk, the lowest and highest change over the replicate seeds (design minus baseline, seed by seed)."""
+        if self.results is None or self.baseline is None:
+            return pd.DataFrame(columns=["lo", "hi"])
+        diffs = [r.wijk_table()[name] - b.wijk_table()[name] for r, b in zip(self.results.runs, self.baseline.runs)]
+        frame = pd.concat(diffs, axis=1)
+        return pd.DataFrame({"lo": frame.min(axis=1), "hi": frame.max(axis=1)})
+
     # ------------------------------------------------------------------ compare
     def compare_options(self) -> dict[str, tuple[str, str, int | None]]:
         """Label -> (source, name, revision) for every scenario one can open or compare."""

@@ -151,13 +151,13 @@ class FolderPicker(pn.viewable.Viewer):
         refresh = pn.widgets.Button(label="Vernieuwen / Refresh")
         refresh.on_click(lambda _event: self.state.refresh())
         return pn.Column(
-            pn.widgets.TextInput.from_param(self.state.param.root, name="Map / Root folder"),
-            pn.widgets.Select.from_param(self.state.param.folder, name="Studie / Study"),
+            pn.widgets.TextInput.from_param(self.state.param.root, label="Map / Root folder"),
+            pn.widgets.Select.from_param(self.state.param.folder, label="Studie / Study"),
             refresh,
             pn.pane.Markdown(pn.bind(self._summary, self.state.param.results, self.state.param.message)),
-            pn.widgets.Select.from_param(self.state.param.output, name="Uitkomst / Output"),
-            pn.widgets.Select.from_param(self.state.param.x_input, name="Invoer / Input (x)"),
-            pn.widgets.IntInput.from_param(self.state.param.point_id, name="Ontwerppunt / Design point"),
+            pn.widgets.Select.from_param(self.state.param.output, label="Uitkomst / Output"),
+            pn.widgets.Select.from_param(self.state.param.x_input, label="Invoer / Input (x)"),
+            pn.widgets.IntInput.from_param(self.state.param.point_id, label="Ontwerppunt / Design point"),
             width=320,
         )
 

@@ -174,7 +174,7 @@ def test_every_numeric_lever_of_the_schema_has_a_widget(state):
 def test_a_lever_widget_snaps_back_and_says_why_when_its_value_is_refused(state):
     form = LeversView(state=state).forms["clubs"]
     widget = form.widget("levers.clubs.budget_eur_per_year")
-    assert "EUR/jaar" in widget.name and "5\u202f000\u202f000" in widget.name
+    assert "EUR/jaar" in widget.label and "5\u202f000\u202f000" in widget.label
     widget.value = 10_000_000
     assert widget.value == 0
     assert "buiten het toegelaten bereik" in state.message

@@ -139,9 +139,9 @@ class MapView(pn.viewable.Viewer):
         self._info = pn.pane.Markdown("", styles={"font-size": "18px"}, sizing_mode="stretch_width")
         self._meaning = pn.pane.Markdown("", styles={"font-size": "17px"}, sizing_mode="stretch_width")
         self._legend = pn.pane.HTML("", sizing_mode="stretch_width")
-        self._layer_select = pn.widgets.Select(name="", options={}, sizing_mode="stretch_width")
+        self._layer_select = pn.widgets.Select(label="", options={}, sizing_mode="stretch_width")
         self._layer_select.param.watch(self._layer_chosen, "value")
-        self._tiles_toggle = pn.widgets.Checkbox.from_param(self.param.tiles, name="")
+        self._tiles_toggle = pn.widgets.Checkbox.from_param(self.param.tiles, label="")
         self._catalogue_cache: tuple[str, list] | None = None
         s = self.state
         s.param.watch(self._redraw_all, ["lang"])
@@ -242,10 +242,10 @@ class MapView(pn.viewable.Viewer):
         text = self._date_text(s.lang)
         self._defer("date", lambda: setattr(self._date_title, "text", text))
         with pn.io.hold():
-            self._layer_select.name = s.t("map_indicator")
+            self._layer_select.label = s.t("map_indicator")
             self._layer_select.options = {s.layer_label(k): k for k in s.layer_keys()}
             self._layer_select.value = s.map_layer if s.map_layer in s.layer_keys() else None
-            self._tiles_toggle.name = s.t("tiles")
+            self._tiles_toggle.label = s.t("tiles")
             self._legend.object = self._legend_html()
             self._redraw_wijken()
             self._redraw_points()

@@ -121,8 +121,8 @@ class RunControls(pn.viewable.Viewer):
     def _relabel(self, *_):
         s = self.state
         with pn.io.hold():
-            self.run.name, self.full.name, self.undo.name = s.t("run"), s.t("run_full"), s.t("undo")
-            self.scale.name, self.seeds.name = s.t("scale"), s.t("seeds")
+            self.run.label, self.full.label, self.undo.label = s.t("run"), s.t("run_full"), s.t("undo")
+            self.scale.label, self.seeds.label = s.t("scale"), s.t("seeds")
             saved = s.revision is not None and design_key(s.scenario) == design_key(s.revision.scenario)
             label = s.revision.label if saved else f"{s.scenario.name} ({s.t('unsaved')})"
             self.design.object = f"**{s.t('design_of', name=html.escape(label))}**"
@@ -216,7 +216,7 @@ class TimelineView(pn.viewable.Viewer):
         self._defer("timeline", draw)
         n = len(s.results.seeds) if s.results is not None else 0
         with pn.io.hold():
-            self._select.name = s.t("timeline_indicator")
+            self._select.label = s.t("timeline_indicator")
             self._select.options = {INDICATORS[name].label(s.lang): name for name in INDICATORS}
             self._note.object = f"*{ind.meaning(s.lang)}; {s.t('band', n=n)}*" if n else ""
 
@@ -312,9 +312,9 @@ class CompareView(pn.viewable.Viewer):
     def _options(self, *_):
         s = self.state
         with pn.io.hold():
-            self.choice.name = s.t("compare_with")
+            self.choice.label = s.t("compare_with")
             self.choice.options = list(s.compare_options())
-            self.add.name, self.clear.name = s.t("compare_button"), s.t("compare_clear")
+            self.add.label, self.clear.label = s.t("compare_button"), s.t("compare_clear")
 
     def _render(self, *_):
         s = self.state
@@ -395,9 +395,9 @@ class SaveView(pn.viewable.Viewer):
     def _relabel(self, *_):
         s = self.state
         with pn.io.hold():
-            self.name_input.name, self.group.name, self.notes.name = s.t("scenario_name"), s.t("group"), s.t("notes")
-            self.save_button.name, self.saved.name, self.open.name = s.t("save"), s.t("saved_list"), s.t("reload")
-            self.branch_name.name, self.branch.name = s.t("branch_name"), s.t("branch")
+            self.name_input.label, self.group.label, self.notes.label = s.t("scenario_name"), s.t("group"), s.t("notes")
+            self.save_button.label, self.saved.label, self.open.label = s.t("save"), s.t("saved_list"), s.t("reload")
+            self.branch_name.label, self.branch.label = s.t("branch_name"), s.t("branch")
             self.download.label = s.t("export")
             self._upload_title.object = f"**{s.t('import')}**"
         self._refresh()

@@ -98,23 +98,23 @@ class SchemaSection(pn.viewable.Viewer):
     # ------------------------------------------------------------------ construction
     def _make(self, kind: str, extra: Any, path: str):
         if kind == "bool":
-            return touch(pn.widgets.Checkbox(name=path, sizing_mode="stretch_width"))
+            return touch(pn.widgets.Checkbox(label=path, sizing_mode="stretch_width"))
         if kind == "number":
             f = self._numeric[path]
             cls = pn.widgets.IntInput if f.is_int else pn.widgets.FloatInput
             step = 1 if f.is_int else (10 ** max(-2, int(len(str(int(f.hi)))) - 3) if f.hi > 1 else 0.05)
-            return touch(cls(name=path, step=step, sizing_mode="stretch_width"))
+            return touch(cls(label=path, step=step, sizing_mode="stretch_width"))
         if kind == "choice":
-            return touch(pn.widgets.Select(name=path, options=list(extra), sizing_mode="stretch_width"))
+            return touch(pn.widgets.Select(label=path, options=list(extra), sizing_mode="stretch_width"))
         if kind == "text":
-            return touch(pn.widgets.TextInput(name=path, sizing_mode="stretch_width"))
+            return touch(pn.widgets.TextInput(label=path, sizing_mode="stretch_width"))
         if kind == "providers":
-            return touch(pn.widgets.MultiChoice(name=path, options=[p.value for p in ProviderType], sizing_mode="stretch_width"))
+            return touch(pn.widgets.MultiChoice(label=path, options=[p.value for p in ProviderType], sizing_mode="stretch_width"))
         if kind == "opportunities":
-            return touch(pn.widgets.CheckBoxGroup(name=path, options=[o.value for o in Opportunity], inline=True))
+            return touch(pn.widgets.CheckBoxGroup(label=path, options=[o.value for o in Opportunity], inline=True))
         if kind == "place":
             venues = self.state.genk.venues
-            return touch(pn.widgets.Select(name=path, options={str(n): str(v) for v, n in venues["name"].items()},
+            return touch(pn.widgets.Select(label=path, options={str(n): str(v) for v, n in venues["name"].items()},
                                            sizing_mode="stretch_width"))
         if kind == "rooms":
             return RoomsEditor(state=self.state, path=path)
@@ -127,27 +127,27 @@ class SchemaSection(pn.viewable.Viewer):
             if kind == "number":
                 f = self._numeric[path]
                 label = f.label_nl if lang == "nl" else f.label_en
-                widget.name = f"{label} ({f.unit}; {plain(f.lo)}–{plain(f.hi)})"
+                widget.label = f"{label} ({f.unit}; {plain(f.lo)}–{plain(f.hi)})"
             elif kind == "choice":
-                widget.name = field_label(name, lang=lang)
+                widget.label = field_label(name, lang=lang)
                 widget.options = {choice_label(v, lang): v for v in (widget.options.values() if isinstance(widget.options, dict) else widget.options)}
             elif kind == "providers":
-                widget.name = tr(name, lang)
+                widget.label = tr(name, lang)
                 widget.options = {provider_label(p, lang): p.value for p in ProviderType}
             elif kind == "opportunities":
-                widget.name = tr("opportunity_kinds", lang)
+                widget.label = tr("opportunity_kinds", lang)
                 widget.options = {opportunity_label(o, lang): o.value for o in Opportunity}
             elif kind == "place":
-                widget.name = tr("site_place", lang)
+                widget.label = tr("site_place", lang)
             elif kind == "text":
-                widget.name = tr(f"site_{name}", lang) if name == "name" else field_label(name, lang=lang)
+                widget.label = tr(f"site_{name}", lang) if name == "name" else field_label(name, lang=lang)
             elif kind == "rooms":
                 widget.relabel()
             else:
                 info = self._model.model_fields[name]
-                widget.name = field_label(name, info.description or "", lang)
+                widget.label = field_label(name, info.description or "", lang)
                 if self.section == "central_site" and name == "enabled":
-                    widget.name = tr("site_enabled", lang)
+                    widget.label = tr("site_enabled", lang)
 
     # ------------------------------------------------------------------ syncing
     def _design_value(self, path: str):
@@ -204,8 +204,8 @@ class RoomsEditor(pn.viewable.Viewer):
         super().__init__(**params)
         self._rows = pn.Column(sizing_mode="stretch_width")
         self._title = pn.pane.Markdown("")
-        self._add = touch(pn.widgets.Button(name="", color="default"))
-        self._remove = touch(pn.widgets.Button(name="", color="default"))
+        self._add = touch(pn.widgets.Button(label="", color="default"))
+        self._remove = touch(pn.widgets.Button(label="", color="default"))
         self._add.on_click(lambda e: self._set(self._rooms() + [{"name": f"zaal {len(self._rooms()) + 1}", "capacity": 20}]))
         self._remove.on_click(lambda e: self._set(self._rooms()[:-1]) if len(self._rooms()) > 0 else None)
         self._shown: list | None = None
@@ -222,7 +222,7 @@ class RoomsEditor(pn.viewable.Viewer):
     def relabel(self) -> None:
         lang = self.state.lang
         self._title.object = f"**{tr('rooms', lang)}**"
-        self._add.name, self._remove.name = tr("add_room", lang), tr("remove_room", lang)
+        self._add.label, self._remove.label = tr("add_room", lang), tr("remove_room", lang)
         self.sync(force=True)
 
     def sync(self, force: bool = False) -> None:
@@ -233,10 +233,10 @@ class RoomsEditor(pn.viewable.Viewer):
         lang = self.state.lang
         rows = []
         for i, room in enumerate(rooms):
-            name = touch(pn.widgets.TextInput(name=tr("room_name", lang), value=room["name"], width=220))
+            name = touch(pn.widgets.TextInput(label=tr("room_name", lang), value=room["name"], width=220))
             f = _ROOM_CAPACITY
             label = f.label_nl if lang == "nl" else f.label_en
-            cap = touch(pn.widgets.IntInput(name=f"{label} ({f.unit}; {f.lo:g}–{f.hi:g})", value=room["capacity"], width=220))
+            cap = touch(pn.widgets.IntInput(label=f"{label} ({f.unit}; {f.lo:g}–{f.hi:g})", value=room["capacity"], width=220))
             name.param.watch(lambda e, i=i: self._edit(i, "name", e.new), "value")
             cap.param.watch(lambda e, i=i: self._edit(i, "capacity", e.new), "value")
             rows.append(pn.Row(name, cap))
@@ -283,10 +283,10 @@ class OfferEditor(pn.viewable.Viewer):
         self.provider_type = touch(pn.widgets.Select(options={}, value=ProviderType.NEIGHBOURHOOD_WORK.value,
                                                      sizing_mode="stretch_width"))
         self.themes = touch(pn.widgets.CheckButtonGroup(options={}, value=[Theme.MAKEN_EN_ONTWERPEN.value],
-                                                        color="primary", button_style="outline", orientation="vertical",
+                                                        color="primary", variant="outline", orientation="vertical",
                                                         sizing_mode="stretch_width"))
         self.level = touch(pn.widgets.RadioButtonGroup(options={}, value=Level.SAMEN_DOEN.slug, color="primary",
-                                                       button_style="outline", sizing_mode="stretch_width"))
+                                                       variant="outline", sizing_mode="stretch_width"))
         self.badge = touch(pn.widgets.Checkbox(value=False))
         self._numeric = {f.path: f for f in numeric_fields(OfferSpec)}
         self.numbers: dict[str, pn.widgets.Widget] = {}
@@ -389,28 +389,28 @@ class OfferEditor(pn.viewable.Viewer):
         s, lang = self.state, self.state.lang
         with pn.io.hold():
             self._how.object = f"**{s.t('place_how')}**"
-            self.venue.name = s.t("venue")
+            self.venue.label = s.t("venue")
             self.venue.options = {s.t("venue_none"): None, **self._venue_options}
-            self.address.name = s.t("address")
-            self.find.name = s.t("find_address")
-            self.at_site.name = s.t("at_site")
-            self.catchment_minutes.name = s.t("catchment_minutes")
+            self.address.label = s.t("address")
+            self.find.label = s.t("find_address")
+            self.at_site.label = s.t("at_site")
+            self.catchment_minutes.label = s.t("catchment_minutes")
             self.catchment_mode.options = {s.t("walk"): "walk", s.t("bike"): "bike"}
             self._fields_title.object = f"**{s.t('offer_fields')}**"
-            self.title.name, self.provider.name = s.t("title"), s.t("provider")
-            self.provider_type.name = s.t("provider_type")
+            self.title.label, self.provider.label = s.t("title"), s.t("provider")
+            self.provider_type.label = s.t("provider_type")
             self.provider_type.options = {provider_label(p, lang): p.value for p in ProviderType}
-            self.themes.name = s.t("themes")
+            self.themes.label = s.t("themes")
             self.themes.options = {theme_label(t, lang): t.value for t in Theme}
-            self.level.name = s.t("level")
+            self.level.label = s.t("level")
             self.level.options = {level_label(lv, lang): lv.slug for lv in (Level.ZIEN_DOEN, Level.SAMEN_DOEN, Level.ZELF_DOEN)}
-            self.badge.name = s.t("badge")
+            self.badge.label = s.t("badge")
             for path, widget in self.numbers.items():
                 f = self._numeric[path]
                 label = f.label_nl if lang == "nl" else f.label_en
-                widget.name = f"{label} ({f.unit})"
-            self.add.name, self.update.name = s.t("add_offer"), s.t("update_offer")
-            self.move.name, self.remove.name = s.t("move_offer"), s.t("remove_offer")
+                widget.label = f"{label} ({f.unit})"
+            self.add.label, self.update.label = s.t("add_offer"), s.t("update_offer")
+            self.move.label, self.remove.label = s.t("move_offer"), s.t("remove_offer")
             self._list_title.object = f"**{s.t('offers_list')}**"
         self._refresh_list()
         self._refresh_chosen()

@@ -45,17 +45,25 @@ def _complete_means(results: StudyResults, outputs: list[str], method: str, allo
     return means
 
 
+def _analysis_inputs(results: StudyResults, outputs: list[str] | None, design_type: type, indices: str, method: str,
+                     allow_partial: bool) -> tuple[list[str], pd.DataFrame, dict]:
+    """The outputs, the complete per-point means and the SALib problem, for a design of ``design_type``."""
+    design = results.study.design
+    if not isinstance(design, design_type):
+        kind = design_type.model_fields["method"].default
+        raise ValueError(f"{indices} need a {kind} design; this study used {design.method!r}")
+    outputs = outputs or results.study.output_names
+    return outputs, _complete_means(results, outputs, method, allow_partial), results.study.problem()
+
+
 def morris_indices(results: StudyResults, outputs: list[str] | None = None, *, conf_level: float = 0.95,
                    num_resamples: int = 1000, seed: int | None = None, allow_partial: bool = False) -> pd.DataFrame:
     """Morris μ, μ*, μ*_conf and σ per output and parameter (needs a ``morris`` design)."""
     from SALib.analyze import morris
 
+    outputs, means, problem = _analysis_inputs(results, outputs, MorrisDesign, "Morris indices", "Morris analysis",
+                                                allow_partial)
     design = results.study.design
-    if not isinstance(design, MorrisDesign):
-        raise ValueError(f"Morris indices need a morris design; this study used {design.method!r}")
-    outputs = outputs or results.study.output_names
-    means = _complete_means(results, outputs, "Morris analysis", allow_partial)
-    problem = results.study.problem()
     x = means[problem["names"]].to_numpy(dtype=float)
     rows = []
     for out in outputs:
@@ -75,12 +83,9 @@ def sobol_indices(results: StudyResults, outputs: list[str] | None = None, *, co
     """
     from SALib.analyze import sobol
 
+    outputs, means, problem = _analysis_inputs(results, outputs, SobolDesign, "Sobol' indices", "Sobol' analysis",
+                                                allow_partial)
     design = results.study.design
-    if not isinstance(design, SobolDesign):
-        raise ValueError(f"Sobol' indices need a sobol design; this study used {design.method!r}")
-    outputs = outputs or results.study.output_names
-    means = _complete_means(results, outputs, "Sobol' analysis", allow_partial)
-    problem = results.study.problem()
     rows = []
     for out in outputs:
         y = means[out].to_numpy(dtype=float)

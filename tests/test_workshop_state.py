@@ -370,3 +370,16 @@ def test_who_gains_and_loses_shows_the_range_over_seeds_and_warns_of_noise(state
     assert "Grootste winst" in text and "…" in text and "seeds" in text and "Volledige bevolking" in text
     gains, losses = state.gains_and_losses()
     assert (gains > 0).all() and (losses < 0).all()
+
+
+def test_cards_say_when_they_belong_to_the_previous_design(state):
+    from apps.components.results import CardsView
+
+    place_repair_cafe(state)
+    state.start_run().result()
+    view = CardsView(state=state)
+    assert not state.results_out_of_date and "vorige ontwerp" not in view._html.object
+    place_repair_cafe(state, dx=400.0)  # a change after the run
+    assert state.results_out_of_date and "vorige ontwerp" in view._html.object
+    state.undo()
+    assert not state.results_out_of_date

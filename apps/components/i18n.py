@@ -167,6 +167,8 @@ TEXT: dict[str, tuple[str, str]] = {
                        "This scenario file is refused; nothing was stored. Reason: {why}"),
     "link": ("Link om dit scenario te heropenen", "Link to reopen this scenario"),
     "no_change": ("geen", "none"),
+    "results_stale": ("Het ontwerp is veranderd: deze resultaten horen bij het vorige ontwerp. Druk op ▶ Simuleer.",
+                      "The design has changed: these results belong to the previous design. Press ▶ Simulate."),
     "pct_points": ("%-punt", "pp"),
     "wijk_noise": ("Tussen haakjes: laagste … hoogste verandering over {n} seeds. Met {scale} % van de bevolking zijn "
                    "verschillen per wijk van enkele %-punten ruis: kies 'Volledige bevolking' voor een oordeel per wijk.",

@@ -140,7 +140,7 @@ class CardsView(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self._html = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.state.param.watch(self._render, ["results", "baseline", "lang"])
+        self.state.param.watch(self._render, ["results", "baseline", "lang", "version"])
         self._render()
 
     def _render(self, *_):
@@ -149,6 +149,8 @@ class CardsView(pn.viewable.Viewer):
         if not cards:
             self._html.object = f'<div style="font-size:19px;padding:8px">{html.escape(s.t("need_run"))}</div>'
             return
+        stale = (f'<div class="stale" style="font-size:18px;padding:8px;margin-bottom:6px;background:#fff3cd;'
+                 f'border-left:8px solid #E69F00">{html.escape(s.t("results_stale"))}</div>') if s.results_out_of_date else ""
         parts = []
         for c in cards:
             bg, border, arrow = VERDICT_STYLE[c.verdict]
@@ -160,7 +162,7 @@ class CardsView(pn.viewable.Viewer):
                 f'<div style="font-size:16px;color:{border};font-weight:600">{arrow} {html.escape(c.delta_text)}</div>'
                 f'<div style="font-size:14px;color:#333">{html.escape(c.spread_text)}</div>'
                 f'<div style="font-size:14px;color:#333">{html.escape(c.meaning)}</div></div>')
-        self._html.object = f'<div style="display:flex;flex-wrap:wrap;gap:8px">{"".join(parts)}</div>'
+        self._html.object = stale + f'<div style="display:flex;flex-wrap:wrap;gap:8px">{"".join(parts)}</div>'
 
     def __panel__(self):
         return self._html

@@ -216,6 +216,7 @@ class WorkshopState(param.Parameterized):
     scenario = param.ClassSelector(class_=Scenario, doc="the design on the table")
     results = param.ClassSelector(class_=RunSummary, default=None, allow_None=True, doc="latest good run of the design")
     baseline = param.ClassSelector(class_=RunSummary, default=None, allow_None=True, doc="today's baseline, same seeds")
+    results_key = param.String(default="", doc="design_key of the design the results belong to")
     comparison = param.Dict(default={}, doc="label -> RunSummary of saved scenarios compared with")
     lang = param.Selector(default="nl", objects=["nl", "en"], doc="screen language")
     map_layer = param.String(default="travel", doc="what colours the wijken")
@@ -605,6 +606,7 @@ class WorkshopState(param.Parameterized):
         runs, secs = computed["runs"], computed["seconds"]
         with param.parameterized.batch_call_watchers(self):
             self.results = RunSummary.from_runs(plan["label"], runs["design"], secs)
+            self.results_key = design_key(plan["scenario"])
             self.baseline = RunSummary.from_runs(self.t("baseline"), runs["baseline"], secs)
             self.comparison = {key.split(":", 1)[1]: RunSummary.from_runs(key.split(":", 1)[1], r, secs)
                                for key, r in runs.items() if key.startswith("compare:")}
@@ -613,6 +615,11 @@ class WorkshopState(param.Parameterized):
             self.progress = 100
         pct = number(100 * plan["scale"], 1 if plan["scale"] < 0.1 else 0)
         self.notify(self.t("run_done", seeds=len(plan["seeds"]), weeks=plan["weeks"], pct=pct, secs=secs), "success")
+
+    @property
+    def results_out_of_date(self) -> bool:
+        """True when the design changed since its results were computed (the cards show the previous design)."""
+        return self.results is not None and self.results_key != design_key(self.scenario)
 
     def _fail(self, exc: BaseException) -> None:
         self.notify(self.t("run_failed", error=f"{type(exc).__name__}: {exc}"), "danger")

@@ -383,3 +383,27 @@ def test_cards_say_when_they_belong_to_the_previous_design(state):
     assert state.results_out_of_date and "vorige ontwerp" in view._html.object
     state.undo()
     assert not state.results_out_of_date
+
+
+def test_two_sessions_running_the_same_new_design_share_one_computation(monkeypatch):
+    import threading
+
+    calls = []
+    real = state_module.run_scenario
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(state_module, "run_scenario", counting)
+    state_module.clear_cache()
+    from model.scenario import load_scenario
+
+    scenario = load_scenario("wegwijzer").with_values({"uncertainties.friend_weight": 1.2345})
+    out = []
+    threads = [threading.Thread(target=lambda: out.append(state_module.cached_run(scenario, 1, 4, 0.01))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(out) == 3 and out[0] is out[1] is out[2]

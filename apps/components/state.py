@@ -84,6 +84,7 @@ TRAVEL_LAYER = ("Reistijd te voet naar het dichtste aanbod", "Walking time to th
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="workshop-run")
 _CACHE: OrderedDict[tuple, Results] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
+_IN_FLIGHT: dict[tuple, concurrent.futures.Future] = {}
 _CACHE_SIZE = 200
 _TO_WGS84 = Transformer.from_crs("EPSG:31370", "EPSG:4326", always_xy=True)
 _FROM_WGS84 = Transformer.from_crs("EPSG:4326", "EPSG:31370", always_xy=True)
@@ -105,19 +106,35 @@ def cached_run(scenario: Scenario, seed: int, weeks: int, scale: float,
                progress: Callable[[int, int], None] | None = None) -> Results:
     """:func:`model.run.run_scenario`, shared between sessions for identical inputs."""
     key = (design_key(scenario), int(seed), int(weeks), round(float(scale), 6))
+    owner = False
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
+        elif key in _IN_FLIGHT:  # another session is running exactly this: wait for it
+            pending = _IN_FLIGHT[key]
+        else:
+            pending = _IN_FLIGHT[key] = concurrent.futures.Future()
+            owner = True
+    if hit is None and not owner:
+        hit = pending.result()
     if hit is not None:
         if progress:
             progress(weeks, weeks)
         return hit
-    results = run_scenario(scenario, seed=seed, weeks=weeks, population_scale=scale, progress=progress)
+    try:
+        results = run_scenario(scenario, seed=seed, weeks=weeks, population_scale=scale, progress=progress)
+    except BaseException as exc:
+        with _CACHE_LOCK:
+            _IN_FLIGHT.pop(key, None)
+        pending.set_exception(exc)
+        raise
     with _CACHE_LOCK:
         _CACHE[key] = results
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
+        _IN_FLIGHT.pop(key, None)
+    pending.set_result(results)
     return results
 
 

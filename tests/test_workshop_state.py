@@ -407,3 +407,12 @@ def test_two_sessions_running_the_same_new_design_share_one_computation(monkeypa
     for t in threads:
         t.join()
     assert len(calls) == 1 and len(out) == 3 and out[0] is out[1] is out[2]
+
+
+def test_units_follow_the_language(state):
+    place_repair_cafe(state)
+    state.start_run().result()
+    units = {c.name: c.unit for c in state.cards()}
+    state.lang = "en"
+    english = {c.name: c.unit for c in state.cards()}
+    assert "bewoners" in units.values() and "bewoners" not in english.values() and "residents" in english.values()

@@ -288,3 +288,18 @@ def plain(value) -> str:
     if v == int(v):
         return f"{int(v):,}".replace(",", "\u202f")
     return f"{v:,.3f}".rstrip("0").rstrip(".").replace(",", "\u202f")
+
+
+#: English for the units the schema and the indicators declare in Dutch.
+_UNITS_EN = {
+    "%-punt": "pp", "aanbod": "offers", "aandeel": "share", "bewoners": "residents", "EUR/jaar": "EUR/year",
+    "jaar": "years", "kans": "probability", "kans/week": "probability/week", "keer": "times",
+    "nummers/jaar": "issues/year", "nut": "utility", "nut/EUR": "utility/EUR", "per maand": "per month",
+    "personen": "people", "plaatsen": "places", "plaatsen/jaar": "places/year", "stappen": "steps",
+    "uur/week": "hours/week", "vrienden": "friends", "weken": "weeks",
+}
+
+
+def unit_label(unit: str, lang: str) -> str:
+    """A unit in the screen's language (units are declared in Dutch, the stakeholders' language)."""
+    return _UNITS_EN.get(unit, unit) if lang == "en" else unit

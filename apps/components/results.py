@@ -18,7 +18,7 @@ from bokeh.plotting import figure
 
 from model.indicators import INDICATORS
 
-from .i18n import number
+from .i18n import number, unit_label
 from .updates import Deferred
 from .state import WorkshopState, design_key
 from .widgets import touch
@@ -206,7 +206,7 @@ class TimelineView(pn.viewable.Viewer):
                 continue
             w = summary.weekly[summary.weekly["indicator"] == self.indicator]
             data[key] = {c: w[c].to_numpy() for c in ("week", "mean", "lo", "hi")}
-        labels = (f"{ind.label(s.lang)} ({ind.unit})", s.t("week"), s.t("current_design"), s.t("baseline"))
+        labels = (f"{ind.label(s.lang)} ({unit_label(ind.unit, s.lang)})", s.t("week"), s.t("current_design"), s.t("baseline"))
 
         def draw():
             self._fig.yaxis.axis_label, self._fig.xaxis.axis_label = labels[0], labels[1]

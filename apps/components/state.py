@@ -49,7 +49,7 @@ from model.scenario import (
 )
 from model.store import Revision, Store, StoreError
 
-from .i18n import level_label, number, plain, theme_label, tr
+from .i18n import level_label, number, plain, theme_label, tr, unit_label
 
 #: Share of Genk simulated by the run button: 3 seeds of the design (and, the first
 #: time, of the baseline) finish in well under a second on two cores (see
@@ -344,7 +344,7 @@ class WorkshopState(param.Parameterized):
                 return self.refuse(self.t("not_a_number", label=label, value=value))
             if not (f.lo <= value <= f.hi):
                 return self.refuse(self.t("out_of_range", label=label, value=plain(value),
-                                          lo=plain(f.lo), hi=plain(f.hi), unit=f.unit))
+                                          lo=plain(f.lo), hi=plain(f.hi), unit=unit_label(f.unit, self.lang)))
         try:
             if self.value(path) == value:
                 return True
@@ -759,11 +759,11 @@ class WorkshopState(param.Parameterized):
                 elif ind.higher_is_better is not None:
                     verdict = "better" if (delta > 0) == ind.higher_is_better else "worse"
                 sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
-                delta_text = f"{sign}{number(abs(delta))} {ind.unit} {self.t('vs_baseline')}"
+                delta_text = f"{sign}{number(abs(delta))} {unit_label(ind.unit, self.lang)} {self.t('vs_baseline')}"
                 if verdict:
                     delta_text += f" ({self.t(verdict)})"
             spread = f"{number(lo)}–{number(hi)} ({n} seeds)" if n > 1 else ""
-            out.append(Card(name, ind.label(self.lang), value, number(value), ind.unit, ind.meaning(self.lang),
+            out.append(Card(name, ind.label(self.lang), value, number(value), unit_label(ind.unit, self.lang), ind.meaning(self.lang),
                             delta, delta_text, verdict, spread))
         return out
 
@@ -800,13 +800,13 @@ class WorkshopState(param.Parameterized):
         spec = WIJK_LAYERS[name]
         meaning = spec[3] if self.lang == "nl" else spec[4]
         if self.results is None:
-            return MapLayer(key, label, spec[2], meaning, empty, key.startswith("change:"))
+            return MapLayer(key, label, unit_label(spec[2], self.lang), meaning, empty, key.startswith("change:"))
         values = self.results.wijk[name].reindex(wijken)
         if key.startswith("change:"):
             base = self.baseline.wijk[name].reindex(wijken) if self.baseline is not None else empty
             unit = "%-punt" if spec[2] == "%" else spec[2]
-            return MapLayer(key, label, unit, meaning, values - base, True)
-        return MapLayer(key, label, spec[2], meaning, values, False)
+            return MapLayer(key, label, unit_label(unit, self.lang), meaning, values - base, True)
+        return MapLayer(key, label, unit_label(spec[2], self.lang), meaning, values, False)
 
     def travel_by_wijk(self) -> pd.Series:
         """Mean walking minutes from homes to the nearest offline offer of the design, per wijk."""
@@ -924,7 +924,7 @@ class WorkshopState(param.Parameterized):
         rows = []
         for name in names:
             ind = INDICATORS[name]
-            row = {self.t("indicator"): f"{ind.label(self.lang)} ({ind.unit})", self.t("current_design"): self.results.value(name)}
+            row = {self.t("indicator"): f"{ind.label(self.lang)} ({unit_label(ind.unit, self.lang)})", self.t("current_design"): self.results.value(name)}
             if self.baseline is not None:
                 row[self.t("baseline")] = self.baseline.value(name)
                 row[f"{self.t('difference')} ↔ {self.t('baseline')}"] = self.results.value(name) - self.baseline.value(name)
@@ -1098,7 +1098,7 @@ def _validation_text(exc: Exception, lang: str) -> str:
         if f is not None and err.get("type", "").endswith(("_equal", "than")):
             label = f.label_nl if lang == "nl" else f.label_en
             lines.append(tr("out_of_range", lang, label=label, value=plain(err.get("input")), lo=plain(f.lo),
-                            hi=plain(f.hi), unit=f.unit))
+                            hi=plain(f.hi), unit=unit_label(f.unit, lang)))
         else:
             msg = err.get("msg", "").replace("Value error, ", "")
             lines.append(f"{loc}: {msg}" if loc else msg)

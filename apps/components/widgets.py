@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from model.domain import Level, Opportunity, ProviderType, Theme
 from model.scenario import Levers, OfferSpec, PlaceSpec, RoomSpec, numeric_fields
 
-from .i18n import choice_label, field_label, level_label, opportunity_label, plain, provider_label, theme_label, tr
+from .i18n import choice_label, field_label, level_label, opportunity_label, plain, provider_label, theme_label, tr, unit_label
 from .state import WorkshopState
 
 # Large, touch-friendly controls (the projector or touch table): >= 44 px targets.
@@ -127,7 +127,7 @@ class SchemaSection(pn.viewable.Viewer):
             if kind == "number":
                 f = self._numeric[path]
                 label = f.label_nl if lang == "nl" else f.label_en
-                widget.label = f"{label} ({f.unit}; {plain(f.lo)}–{plain(f.hi)})"
+                widget.label = f"{label} ({unit_label(f.unit, lang)}; {plain(f.lo)}–{plain(f.hi)})"
             elif kind == "choice":
                 widget.label = field_label(name, lang=lang)
                 widget.options = {choice_label(v, lang): v for v in (widget.options.values() if isinstance(widget.options, dict) else widget.options)}
@@ -236,7 +236,7 @@ class RoomsEditor(pn.viewable.Viewer):
             name = touch(pn.widgets.TextInput(label=tr("room_name", lang), value=room["name"], width=220))
             f = _ROOM_CAPACITY
             label = f.label_nl if lang == "nl" else f.label_en
-            cap = touch(pn.widgets.IntInput(label=f"{label} ({f.unit}; {f.lo:g}–{f.hi:g})", value=room["capacity"], width=220))
+            cap = touch(pn.widgets.IntInput(label=f"{label} ({unit_label(f.unit, lang)}; {f.lo:g}–{f.hi:g})", value=room["capacity"], width=220))
             name.param.watch(lambda e, i=i: self._edit(i, "name", e.new), "value")
             cap.param.watch(lambda e, i=i: self._edit(i, "capacity", e.new), "value")
             rows.append(pn.Row(name, cap))
@@ -338,7 +338,7 @@ class OfferEditor(pn.viewable.Viewer):
         if not (f.lo <= value <= f.hi):
             s = self.state
             label = f.label_nl if s.lang == "nl" else f.label_en
-            s.refuse(s.t("out_of_range", label=label, value=plain(value), lo=plain(f.lo), hi=plain(f.hi), unit=f.unit))
+            s.refuse(s.t("out_of_range", label=label, value=plain(value), lo=plain(f.lo), hi=plain(f.hi), unit=unit_label(f.unit, s.lang)))
             self.numbers[path].value = f.default if not self.state.selected_offer else getattr(
                 self.state.offer(self.state.selected_offer), path)
 
@@ -408,7 +408,7 @@ class OfferEditor(pn.viewable.Viewer):
             for path, widget in self.numbers.items():
                 f = self._numeric[path]
                 label = f.label_nl if lang == "nl" else f.label_en
-                widget.label = f"{label} ({f.unit})"
+                widget.label = f"{label} ({unit_label(f.unit, s.lang)})"
             self.add.label, self.update.label = s.t("add_offer"), s.t("update_offer")
             self.move.label, self.remove.label = s.t("move_offer"), s.t("remove_offer")
             self._list_title.object = f"**{s.t('offers_list')}**"

@@ -16,11 +16,9 @@ See ``data/README.md`` for the source, licence and processing of every file.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import sys
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -32,32 +30,19 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run as a script from the checkout
 
 from model.data import footprint_per_address  # noqa: E402  (shared with `model.data refresh`)
+from model.paths import write_atomic  # noqa: E402
 
 DEFAULT_RAW = HERE.parent.parent / "shared" / "data" / "raw"
 LAMBERT = "EPSG:31370"
 WGS84 = "EPSG:4326"
 
 
-def _atomic(target: Path, write) -> None:
-    """Call ``write(tmp_path)`` and move the result onto ``target`` atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _geoparquet(gdf: gpd.GeoDataFrame, target: Path) -> None:
-    _atomic(target, lambda p: gdf.to_parquet(p, compression="zstd", index=False))
+    write_atomic(target, lambda p: gdf.to_parquet(p, compression="zstd", index=False))
 
 
 def _parquet(df: pd.DataFrame, target: Path) -> None:
-    _atomic(target, lambda p: df.to_parquet(p, compression="zstd", index=False))
+    write_atomic(target, lambda p: df.to_parquet(p, compression="zstd", index=False))
 
 
 def build(raw: Path, out: Path) -> None:
@@ -141,19 +126,19 @@ def build(raw: Path, out: Path) -> None:
         .groupby(["age", "sex", "belgian"], as_index=False)["MS_POPULATION"].sum()
         .rename(columns={"MS_POPULATION": "count"})
     )
-    _atomic(out / "population_2015.csv", lambda p: pop.to_csv(p, index=False))
+    write_atomic(out / "population_2015.csv", lambda p: pop.to_csv(p, index=False))
     for name, target in (
         ("genk_statbel_income_munty_2005_2013.csv", "income_2005_2013.csv"),
         ("genk_statsec2025_to_wijk.csv", "statsec2025_to_wijk.csv"),
         ("genk_statsec2024_to_wijk.csv", "statsec2024_to_wijk.csv"),
     ):
-        _atomic(out / target, lambda p, n=name: shutil.copyfile(raw / n, p))
+        write_atomic(out / target, lambda p, n=name: shutil.copyfile(raw / n, p))
 
     # --- Waterschei OSM extract as a test fixture ------------------------------------------
     import bz2
 
     fixture = HERE.parent / "tests" / "fixtures" / "osm" / "genk_terril_waterschei.osm.bz2"
-    _atomic(fixture, lambda p: p.write_bytes(bz2.compress((raw / "genk_terril_waterschei.osm").read_bytes(), 9)))
+    write_atomic(fixture, lambda p: p.write_bytes(bz2.compress((raw / "genk_terril_waterschei.osm").read_bytes(), 9)))
     print("bundle written to", out)
 
 
@@ -290,7 +275,7 @@ def build_providers(raw: Path, out: Path) -> pd.DataFrame:
         ids.append(vid)
     df["venue_id"] = ids
     df = df[["venue_id", "name", "provider_type", "lon", "lat", "location_status", "source", "notes"]]
-    _atomic(out / "providers.csv", lambda p: df.to_csv(p, index=False))
+    write_atomic(out / "providers.csv", lambda p: df.to_csv(p, index=False))
     print(f"providers.csv: {len(df)} rows")
     return df
 

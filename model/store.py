@@ -34,9 +34,7 @@ import difflib
 import hashlib
 import io
 import json
-import os
 import sqlite3
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -44,7 +42,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 
-from model.paths import var_dir
+from model.paths import var_dir, write_atomic
 from model.scenario import Scenario, ScenarioError, scenario_from_yaml, scenario_to_yaml, validate_scenario
 
 DEFAULT_FILENAME = "leerecosysteem.sqlite"
@@ -471,18 +469,7 @@ class Store:
         rev = self.get(revision_id)
         path = Path(path)
         header = f"# {rev.label} (store revision id {rev.id}, saved {rev.created_at})\n"
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(header + rev.yaml)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        return path
+        return write_atomic(path, lambda tmp: tmp.write_text(header + rev.yaml, encoding="utf-8"))
 
     def import_yaml(self, path: str | Path, *, group: str = "", notes: str = "", author: str | None = None) -> Revision:
         """Save the scenario in a YAML file as a new revision of its name.

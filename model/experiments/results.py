@@ -16,7 +16,6 @@ never mix. Rows of a run written twice (a retried error) count once: the later w
 from __future__ import annotations
 
 import json
-import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.paths import write_atomic
 from model.experiments.study import Study, StudyError, load_study
 from model.paths import var_dir
 
@@ -178,13 +178,6 @@ def prepare_folder(path: Path, study: Study, base_scenario: dict | None, design:
     write_atomic(path / "study.yaml", lambda tmp: Path(tmp).write_text(study.to_yaml(), encoding="utf-8"))
     # the manifest last: a folder with a manifest has its design and study.yaml
     write_atomic(manifest_path, lambda tmp: Path(tmp).write_text(json.dumps(new, indent=2), encoding="utf-8"))
-
-
-def write_atomic(target: Path, write) -> None:
-    """Write through a temporary file and rename, so a reader never sees half a file."""
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    write(tmp)
-    os.replace(tmp, target)
 
 
 # --------------------------------------------------------------------------- parts

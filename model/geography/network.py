@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +29,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from model.domain import Mode
-from model.paths import cache_dir
+from model.paths import cache_dir, write_atomic
 
 from .errors import GeographyError
 
@@ -86,18 +84,6 @@ Car: walking between the door and the parked car."""
 
 ONEWAY_MODES = frozenset({Mode.CAR})
 """Modes that honour ``oneway`` (walkers and cyclists use both directions)."""
-
-
-def _atomic_save(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npy", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, array)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def file_digest(path: Path) -> str:
@@ -282,7 +268,7 @@ class RoadNetwork:
             dist = np.atleast_2d(dist).astype(np.float32)
             for node, col in zip(missing, dist):
                 g.columns[node] = col
-                _atomic_save(folder / f"{node}.npy", col)
+                write_atomic(folder / f"{node}.npy", lambda tmp, col=col: np.save(tmp, col))
         # bounded memory: a long workshop taps many places; keep the most recent columns
         wanted = set(int(n) for n in uniq)
         for node in list(g.columns)[: max(0, len(g.columns) - MAX_COLUMNS_IN_MEMORY)]:

@@ -81,8 +81,9 @@ class Provider(mesa.Agent):
     def referral_partners(self) -> list["Provider"]:
         """Providers this one refers to without a shared overview: those with offers in the same wijk."""
         model = self.model
-        wijken = {int(model._offer_wijk()[k]) for k in self.offers} - {-1}
-        partners = {int(model.offer_provider[k]) for k in range(model.offers.n) if int(model._offer_wijk()[k]) in wijken}
+        offer_wijk = model._offer_wijk()
+        wijken = {int(offer_wijk[k]) for k in self.offers} - {-1}
+        partners = {int(model.offer_provider[k]) for k in range(model.offers.n) if int(offer_wijk[k]) in wijken}
         return [p for i, p in enumerate(model.provider_list) if i in partners and p is not self]
 
     def refer(self, resident: Resident) -> str | None:

@@ -202,3 +202,10 @@ def playlists_completed(model: "LearningEcosystem") -> float:
 
 
 INDICATOR_NAMES: tuple[str, ...] = tuple(INDICATORS)
+
+
+#: Direction of the per-wijk indicators of :meth:`model.run.Results.wijk_table` (None: no better or worse).
+WIJK_DIRECTIONS: dict[str, bool | None] = {
+    "residents": None, "simulated_residents": None, "participants": True, "reach": True, "reach_low_means": True,
+    "progression_steps": True, "steps_per_100": True,
+}

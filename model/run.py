@@ -78,7 +78,7 @@ def collect_results(model) -> Results:
     steps = np.bincount(w, weights=(pop.level - pop.level_start).clip(min=0).sum(axis=1).astype(float), minlength=nw)
     with np.errstate(invalid="ignore", divide="ignore"):
         wijk_values = {
-            "residents": n / s, "participants": active / s, "reach": np.where(n > 0, 100 * active / n, np.nan),
+            "residents": n / s, "simulated_residents": n, "participants": active / s, "reach": np.where(n > 0, 100 * active / n, np.nan),
             "reach_low_means": np.where(low > 0, 100 * low_active / low, np.nan), "progression_steps": steps / s,
             "steps_per_100": np.where(n > 0, 100 * steps / n, np.nan),
         }

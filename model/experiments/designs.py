@@ -21,7 +21,9 @@ from model.experiments.study import FullFactorialDesign, LhsDesign, MorrisDesign
 
 def replication_seeds(study: Study) -> list[int]:
     """One seed per replication, from a SeedSequence seeded with the study seed."""
-    return [int(s) for s in np.random.SeedSequence(study.seed).generate_state(study.replications, dtype=np.uint32)]
+    from model.compare import replication_seeds as seeds_from
+
+    return seeds_from(study.replications, study.seed)
 
 
 def base_values(study: Study, scenario=None) -> dict[str, float]:

@@ -17,7 +17,10 @@ What it holds:
   of a model run, keyed by :func:`scenario_hash`, seed, weeks and population scale,
   so that a compare view or a sweep finds a run it already did.
 - **datasets**: versioned tables (Parquet blobs) such as real uptake figures that the
-  pilot monitor imports to calibrate against.
+  pilot monitor imports to calibrate against. Each version keeps its source, time,
+  metadata and a content hash (:func:`frame_hash`); :meth:`Store.put_dataset` adds a
+  version only for content the dataset does not hold yet, and
+  :meth:`Store.dataset_versions` lists the history.
 
 Concurrency: every operation opens its own connection (so the store is safe to share
 between Panel sessions in threads, Dask workers and processes), the file is in WAL
@@ -113,6 +116,12 @@ _MIGRATIONS: list[str] = [
         UNIQUE (dataset_name, version)
     );
     """,
+    # 2: dataset versions carry metadata (JSON: format, pilot period, scenario) and are
+    # found by content hash, so that importing the same content twice adds nothing.
+    """
+    ALTER TABLE dataset_version ADD COLUMN meta_json TEXT NOT NULL DEFAULT '{}';
+    CREATE INDEX dataset_version_by_hash ON dataset_version(dataset_name, content_hash);
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -168,6 +177,67 @@ _REVISION_COLUMNS = "id, scenario_name, number, parent_id, group_name, notes, au
 
 def _revision(row: tuple) -> Revision:
     return Revision(*row)
+
+
+def frame_hash(frame: pd.DataFrame) -> str:
+    """The sha256 (hex) of a table's content: column names, dtypes, index and values.
+
+    Unlike a hash of the Parquet bytes it does not change with the writer's version, so
+    equal tables, read from a CSV or an Excel file, get equal hashes.
+    """
+    digest = hashlib.sha256()
+    digest.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode("utf-8"))
+    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetVersion:
+    """One stored version of a dataset: where it came from, when, and the hash of its content."""
+
+    name: str
+    version: int
+    kind: str
+    source: str
+    notes: str
+    author: str | None
+    n_rows: int
+    columns: tuple[str, ...]
+    content_hash: str
+    created_at: str
+    meta: dict = dataclasses.field(default_factory=dict, compare=False)
+
+    @property
+    def label(self) -> str:
+        """``uptake_pilot v2`` for lists and menus."""
+        return f"{self.name} v{self.version}"
+
+
+class DatasetPut(tuple):
+    """What :meth:`Store.put_dataset` did: the version holding the content, and whether it is new."""
+
+    __slots__ = ()
+
+    def __new__(cls, version: DatasetVersion, created: bool) -> "DatasetPut":
+        return super().__new__(cls, (version, created))
+
+    @property
+    def version(self) -> DatasetVersion:
+        return self[0]
+
+    @property
+    def created(self) -> bool:
+        return self[1]
+
+
+_DATASET_COLUMNS = (
+    "dataset_name, version, kind, source, notes, author, n_rows, columns_json, content_hash, created_at, meta_json"
+)
+
+
+def _dataset_version(row: tuple) -> DatasetVersion:
+    *head, columns, digest, created, meta = row
+    return DatasetVersion(*head, tuple(json.loads(columns)), digest, created, json.loads(meta or "{}"))
 
 
 def _sha256(data: bytes) -> str:
@@ -615,6 +685,9 @@ class Store:
     ) -> int:
         """Store a table as the next version of dataset ``name``; returns the version number.
 
+        Always adds a version, even for content the dataset already holds; importers that
+        must not duplicate use :meth:`put_dataset`.
+
         Args:
             name: the dataset's name (``uptake_2026_q1``).
             kind: what it is (``uptake``, ``survey``, ``calibration_target`` ...).
@@ -624,20 +697,108 @@ class Store:
         """
         if not name or not kind:
             raise ValueError("a dataset needs a name and a kind (e.g. save_dataset('uptake_2026', 'uptake', frame))")
-        blob = _to_parquet(frame)
-        columns = json.dumps([str(c) for c in frame.columns])
         with self._write() as conn:
-            now = _now()
-            conn.execute("INSERT OR IGNORE INTO dataset (name, created_at) VALUES (?, ?)", (name, now))
-            version = conn.execute(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_version WHERE dataset_name = ?", (name,)
-            ).fetchone()[0]
-            conn.execute(
-                "INSERT INTO dataset_version (dataset_name, version, kind, source, notes, author, n_rows, columns_json,"
-                " content_hash, parquet, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (name, version, kind, source, notes, author, len(frame), columns, _sha256(blob), blob, now),
-            )
-        return version
+            return self._insert_dataset_version(conn, name, kind, frame, source, notes, author, {}, frame_hash(frame)).version
+
+    def put_dataset(
+        self,
+        name: str,
+        kind: str,
+        frame: pd.DataFrame,
+        *,
+        source: str = "",
+        notes: str = "",
+        author: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        content_hash: str | None = None,
+    ) -> "DatasetPut":
+        """Store a table as a new version of dataset ``name`` unless some version already holds it.
+
+        The same content (equal :func:`frame_hash`, or the ``content_hash`` the caller
+        computed) gives back the version that holds it and changes nothing, even when a
+        later version exists; different content becomes the next version, and every
+        earlier version stays as it was (see :meth:`dataset_versions`).
+
+        Args:
+            name: the dataset's name.
+            kind: what it is (``uptake``, ``badges`` ...); a dataset keeps one kind.
+            frame: the table (stored as Parquet).
+            source: where it came from (file name, organisation).
+            notes: remarks.
+            author: who stored it.
+            meta: JSON-able facts about the version (format, pilot period, scenario).
+            content_hash: the identity of the content; default :func:`frame_hash` of ``frame``.
+
+        Returns:
+            The version holding the content and whether this call created it.
+
+        Raises:
+            ValueError: if name or kind is empty or ``meta`` is not JSON-able.
+            StoreError: if the dataset exists with another kind.
+        """
+        if not name or not kind:
+            raise ValueError("a dataset needs a name and a kind (e.g. put_dataset('uptake_2026', 'uptake', frame))")
+        meta = dict(meta or {})
+        json.dumps(meta)  # refuse what cannot be stored before taking the write lock
+        digest = content_hash or frame_hash(frame)
+        with self._write() as conn:
+            kinds = {r[0] for r in conn.execute("SELECT DISTINCT kind FROM dataset_version WHERE dataset_name = ?", (name,))}
+            if kinds and kind not in kinds:
+                raise StoreError(
+                    f"dataset {name!r} holds kind {', '.join(sorted(kinds))}, not {kind!r}; choose another name for this {kind} data"
+                )
+            row = conn.execute(
+                f"SELECT {_DATASET_COLUMNS} FROM dataset_version WHERE dataset_name = ? AND content_hash = ? ORDER BY version LIMIT 1",
+                (name, digest),
+            ).fetchone()
+            if row is not None:
+                return DatasetPut(_dataset_version(row), created=False)
+            return DatasetPut(self._insert_dataset_version(conn, name, kind, frame, source, notes, author, meta, digest), created=True)
+
+    @staticmethod
+    def _insert_dataset_version(
+        conn: sqlite3.Connection, name: str, kind: str, frame: pd.DataFrame, source: str, notes: str,
+        author: str | None, meta: Mapping[str, Any], digest: str,
+    ) -> "DatasetVersion":
+        blob = _to_parquet(frame)
+        columns = [str(c) for c in frame.columns]
+        now = _now()
+        conn.execute("INSERT OR IGNORE INTO dataset (name, created_at) VALUES (?, ?)", (name, now))
+        version = conn.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_version WHERE dataset_name = ?", (name,)
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO dataset_version (dataset_name, version, kind, source, notes, author, n_rows, columns_json,"
+            " content_hash, parquet, created_at, meta_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, version, kind, source, notes, author, len(frame), json.dumps(columns), digest, blob, now,
+             json.dumps(dict(meta), sort_keys=True)),
+        )
+        return DatasetVersion(name, version, kind, source, notes, author, len(frame), tuple(columns), digest, now, dict(meta))
+
+    def dataset_versions(self, name: str) -> list["DatasetVersion"]:
+        """Every version of dataset ``name``, oldest first: the import history (source, time, content hash)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_DATASET_COLUMNS} FROM dataset_version WHERE dataset_name = ? ORDER BY version", (name,)
+            ).fetchall()
+            if not rows:
+                raise self._unknown_dataset(conn, name)
+        return [_dataset_version(row) for row in rows]
+
+    def dataset_version(self, name: str, version: int | None = None) -> "DatasetVersion":
+        """The description of version ``version`` (latest when None) of dataset ``name``, without its table."""
+        history = self.dataset_versions(name)
+        if version is None:
+            return history[-1]
+        for item in history:
+            if item.version == int(version):
+                return item
+        raise StoreError(f"dataset {name!r} has no version {version}; it has versions 1 to {history[-1].version}")
+
+    @staticmethod
+    def _unknown_dataset(conn: sqlite3.Connection, name: str) -> StoreError:
+        known = [r[0] for r in conn.execute("SELECT name FROM dataset ORDER BY name")]
+        return StoreError(_closest(name, known, "dataset"))
 
     def load_dataset(self, name: str, version: int | None = None) -> pd.DataFrame:
         """Version ``version`` (latest when None) of dataset ``name``."""
@@ -658,15 +819,15 @@ class Store:
                 raise StoreError(_closest(name, known, "dataset"))
         return _from_parquet(row[0])
 
-    def datasets(self) -> pd.DataFrame:
-        """One row per dataset with its latest version.
+    def datasets(self, kind: str | None = None) -> pd.DataFrame:
+        """One row per dataset with its latest version (only datasets of ``kind`` when given).
 
         Columns: ``name, version, kind, source, notes, author, n_rows, columns,
-        created_at, n_versions``.
+        created_at, n_versions, content_hash``.
         """
         query = """
             SELECT v.dataset_name AS name, v.version, v.kind, v.source, v.notes, v.author, v.n_rows,
-                   v.columns_json AS columns, v.created_at, counts.n AS n_versions
+                   v.columns_json AS columns, v.created_at, counts.n AS n_versions, v.content_hash
             FROM dataset_version v
             JOIN (SELECT dataset_name, MAX(version) AS latest, COUNT(*) AS n
                   FROM dataset_version GROUP BY dataset_name) counts
@@ -677,6 +838,8 @@ class Store:
             cursor = conn.execute(query)
             frame = pd.DataFrame(cursor.fetchall(), columns=[d[0] for d in cursor.description])
         frame["columns"] = [json.loads(c) for c in frame["columns"]]
+        if kind is not None:
+            frame = frame[frame["kind"] == kind].reset_index(drop=True)
         return frame
 
     # ------------------------------------------------------------------ lookups
@@ -694,4 +857,7 @@ class Store:
         return StoreError(_closest(name, known, "scenario"))
 
 
-__all__ = ["Revision", "Store", "StoreError", "scenario_hash", "SCHEMA_VERSION", "DEFAULT_FILENAME"]
+__all__ = [
+    "DatasetPut", "DatasetVersion", "Revision", "Store", "StoreError", "frame_hash", "scenario_hash", "SCHEMA_VERSION",
+    "DEFAULT_FILENAME",
+]

@@ -353,3 +353,71 @@ def test_equal_scenarios_have_equal_hashes_and_any_change_changes_it(workshop_sc
     assert scenario_hash(copy) == scenario_hash(workshop_scenario)
     assert scenario_hash(workshop_scenario.with_values({"uncertainties.friend_weight": 2.5})) != scenario_hash(workshop_scenario)
     assert len(scenario_hash(workshop_scenario)) == 64
+
+
+# --------------------------------------------------------------------------- dataset versions
+def _uptake(participants: list[int]) -> pd.DataFrame:
+    return pd.DataFrame({"wijk": ["Genk-Centrum", "Bret"], "participants": participants})
+
+
+def test_putting_the_same_content_twice_keeps_one_version_and_says_so(store: Store) -> None:
+    first = store.put_dataset("uptake_pilot", "uptake", _uptake([12, 4]), source="week1.csv")
+    again = store.put_dataset("uptake_pilot", "uptake", _uptake([12, 4]), source="week1 (kopie).csv")
+    assert (first.created, again.created) == (True, False)
+    assert again.version == first.version and again.version.source == "week1.csv"
+    assert [v.version for v in store.dataset_versions("uptake_pilot")] == [1]
+
+
+def test_a_corrected_table_becomes_the_next_version_and_the_history_keeps_both(store: Store) -> None:
+    first = store.put_dataset("uptake_pilot", "uptake", _uptake([12, 4]), source="week1.csv", meta={"format": "csv"})
+    corrected = store.put_dataset("uptake_pilot", "uptake", _uptake([12, 5]), source="week1-v2.csv", notes="Bret geteld")
+    assert corrected.created and corrected.version.version == 2
+    history = store.dataset_versions("uptake_pilot")
+    assert [(v.version, v.source) for v in history] == [(1, "week1.csv"), (2, "week1-v2.csv")]
+    assert history[0].content_hash != history[1].content_hash and len(history[0].content_hash) == 64
+    assert history[0].meta == {"format": "csv"} and history[0].created_at < history[1].created_at
+    assert history[1].label == "uptake_pilot v2" and store.dataset_version("uptake_pilot") == history[1]
+    pd.testing.assert_frame_equal(store.load_dataset("uptake_pilot", 1), _uptake([12, 4]))
+    # re-importing the old file later does not push it back on top
+    assert store.put_dataset("uptake_pilot", "uptake", _uptake([12, 4])).version == first.version
+    assert store.datasets().set_index("name").loc["uptake_pilot", "version"] == 2
+
+
+def test_the_content_hash_ignores_how_the_table_was_serialised_but_not_its_values() -> None:
+    from model.store import frame_hash
+
+    assert frame_hash(_uptake([12, 4])) == frame_hash(_uptake([12, 4]).copy())
+    assert frame_hash(_uptake([12, 4])) != frame_hash(_uptake([4, 12]))
+    assert frame_hash(_uptake([12, 4])) != frame_hash(_uptake([12, 4]).rename(columns={"participants": "deelnemers"}))
+
+
+def test_a_dataset_keeps_its_kind_and_lists_filter_by_kind(store: Store) -> None:
+    store.put_dataset("uptake_pilot", "uptake", _uptake([1, 2]))
+    store.put_dataset("badges_pilot", "badges", pd.DataFrame({"badges": [3]}))
+    with pytest.raises(StoreError, match=r"'uptake_pilot' holds kind uptake, not 'badges'; choose another name"):
+        store.put_dataset("uptake_pilot", "badges", pd.DataFrame({"badges": [3]}))
+    assert list(store.datasets(kind="uptake")["name"]) == ["uptake_pilot"]
+    with pytest.raises(StoreError, match="did you mean 'uptake_pilot'"):
+        store.dataset_versions("uptake_pilott")
+    with pytest.raises(StoreError, match="has no version 4; it has versions 1 to 1"):
+        store.dataset_version("uptake_pilot", 4)
+
+
+def test_a_store_of_the_first_schema_is_migrated_and_keeps_its_datasets(tmp_path: Path) -> None:
+    from model import store as store_module
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:  # what a version-1 store looks like on disk
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
+        conn.executescript(store_module._MIGRATIONS[0])
+        conn.execute("INSERT INTO schema_version VALUES (1, '2026-01-01')")
+        conn.execute("INSERT INTO dataset VALUES ('oud', '2026-01-01')")
+        conn.execute(  # a dataset with the first schema's columns only
+            "INSERT INTO dataset_version (dataset_name, version, kind, n_rows, columns_json, content_hash, parquet, created_at)"
+            " VALUES ('oud', 1, 'uptake', 2, '[\"wijk\", \"participants\"]', 'x', ?, '2026-01-01')",
+            (store_module._to_parquet(_uptake([1, 2])),),
+        )
+    migrated = Store(path)
+    assert migrated.schema_version == SCHEMA_VERSION >= 2
+    assert migrated.dataset_versions("oud")[0].meta == {}
+    pd.testing.assert_frame_equal(migrated.load_dataset("oud"), _uptake([1, 2]))

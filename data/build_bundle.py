@@ -29,7 +29,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run as a script from the checkout
 
-from model.data import footprint_per_address  # noqa: E402  (shared with `model.data refresh`)
+from model.data import with_home_weights  # noqa: E402  (shared with `model.data refresh`)
 from model.paths import write_atomic  # noqa: E402
 
 DEFAULT_RAW = HERE.parent.parent / "shared" / "data" / "raw"
@@ -59,7 +59,7 @@ def build(raw: Path, out: Path) -> None:
     _geoparquet(boundary, out / "boundary.parquet")
     genk_poly = boundary.geometry.iloc[0]
 
-    # --- CRAB addresses + residential footprint per address --------------------------------
+    # --- CRAB addresses (home weights are added once land use and POIs are read) ------------
     addr = pd.read_csv(raw / "genk_crab_addresses_2021.csv", dtype={"huisnr": str, "hnrlabel": str})
     pts = gpd.GeoDataFrame(addr, geometry=gpd.points_from_xy(addr.lon, addr.lat), crs=WGS84).to_crs(LAMBERT)
     addr["x"] = pts.geometry.x.round(2)
@@ -76,9 +76,6 @@ def build(raw: Path, out: Path) -> None:
     buildings["geometry"] = shapely.set_precision(buildings.geometry.values, 0.1)
     _geoparquet(buildings, out / "buildings.parquet")
 
-    addr["footprint_m2"] = footprint_per_address(addr[["x", "y"]].to_numpy(), buildings)
-    addr = addr[["straatnaam", "huisnr", "hnrlabel", "lon", "lat", "x", "y", "wijk", "footprint_m2"]]
-    _parquet(addr, out / "addresses.parquet")
 
     # --- OSM 2015 layers (Geofabrik), kept inside the Genk bbox -----------------------------
     points = gpd.read_file(raw / "genk_bbox_osm2015_points.geojson")
@@ -117,6 +114,13 @@ def build(raw: Path, out: Path) -> None:
     )
     landuse = landuse[["layer", "class", "subclass", "name", "area_m2", "geometry"]].reset_index(drop=True)
     _geoparquet(landuse, out / "landuse.parquet")
+
+    # --- homes: dasymetric weights from buildings, land use and POIs (data/README.md) -------
+    addr = with_home_weights(addr[["straatnaam", "huisnr", "hnrlabel", "lon", "lat", "x", "y", "wijk"]],
+                             buildings, landuse, pois)
+    _parquet(addr, out / "addresses.parquet")
+    rules = addr["home_rule"].value_counts()
+    print("addresses.parquet: home rules " + ", ".join(f"{k} {v:,}" for k, v in rules.items()))
 
     # --- Statbel -----------------------------------------------------------------------------
     pop = pd.read_csv(raw / "genk_statbel_pop_struct_2015.csv")

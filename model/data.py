@@ -99,6 +99,174 @@ def footprint_per_address(addresses_xy: np.ndarray, buildings: gpd.GeoDataFrame,
     return share.clip(upper=cap_m2).fillna(fallback_m2).clip(lower=10.0).round(1).to_numpy()
 
 
+# ============================================================================ home weights
+# Dasymetric weights: where in Genk do people live? Every figure below is an assumption,
+# stated again in data/README.md ("Homes and weights"); tests/test_geography.py pins them.
+LEVEL_HEIGHT_M = 3.66          # OpenMapTiles: render_height = building:levels x 3.66 m
+MAX_LEVELS = 12                # taller tagged values are towers or data errors
+HOUSE_FOOTPRINT_M2 = 250.0     # below this footprint (per address) a building can be a single-family house
+HOUSE_MAX_LEVELS = 2
+HOUSE_CAP_M2 = 300.0           # floor area per address of a single-family dwelling, at most
+FLATS_CAP_M2 = 2_000.0         # floor area per address of a block of flats (about 20 flats), at most
+MIN_FLOOR_M2 = 40.0            # an address whose nearest building is a shed is still one small home
+NO_BUILDING_FLOOR_M2 = 100.0   # no building within 30 m: one small home, shared by co-located addresses
+EDGE_M = 50.0                  # a house in non-residential land use counts only within this of the edge
+NON_RESIDENTIAL_LANDUSE = ("industrial", "commercial", "retail", "school", "college", "university",
+                           "kindergarten", "library", "hospital", "cemetery", "military", "pitch",
+                           "playground", "stadium")
+# OSM 2021 POI subclasses that make their building public (no residents there). Nursing homes
+# are not on the list: Statbel counts their residents.
+PUBLIC_POI_SUBCLASSES = ("school", "kindergarten", "college", "university", "library", "place_of_worship",
+                         "community_centre", "townhall", "courthouse", "public_building", "police",
+                         "fire_station", "post_office", "hospital", "sports_centre", "swimming", "stadium",
+                         "soccer", "museum", "arts_centre", "theatre", "cinema")
+# POI classes of businesses: a building holding one is a shop-house when house-sized, else a store.
+BUSINESS_POI_CLASSES = ("grocery", "mall", "doityourself", "furniture", "garden_centre", "car", "fuel",
+                        "lodging", "bank", "clothing_store", "electronics", "shop", "restaurant",
+                        "fast_food", "bar", "beer", "cafe", "shoes", "sports", "outdoor", "bicycle",
+                        "pet", "toys", "music", "chemist", "pharmacy", "motorcycle", "karting")
+HOME_RULES = ("house", "flats", "no_building", "house_at_edge",
+              "public_building", "business_building", "non_residential_landuse")
+"""Why an address got its weight: the first three are homes in residential (or unmapped) land,
+``house_at_edge`` a small house at the edge of non-residential land use; the rest get no residents."""
+
+
+def building_levels(render_height) -> np.ndarray:
+    """Storeys per building from OpenMapTiles' ``render_height``: a whole multiple of 3.66 m is
+    ``building:levels`` x 3.66 (untagged buildings have 3.66, one level); any other value comes
+    from a ``height`` tag (towers, headframes) and counts as one level. Capped at ``MAX_LEVELS``."""
+    h = np.nan_to_num(np.asarray(render_height, dtype=float), nan=LEVEL_HEIGHT_M)
+    ratio = h / LEVEL_HEIGHT_M
+    whole = np.abs(ratio - np.round(ratio)) < 0.02
+    return np.where(whole, np.clip(np.round(ratio), 1, MAX_LEVELS), 1).astype(int)
+
+
+def home_weights(addresses_xy: np.ndarray, buildings: gpd.GeoDataFrame, landuse: gpd.GeoDataFrame,
+                 pois: pd.DataFrame | None = None, max_distance_m: float = 30.0) -> pd.DataFrame:
+    """Dasymetric home weight (residential floor area, m²) of each address point (EPSG:31370).
+
+    Rules, first match wins (see ``data/README.md``, "Homes and weights"):
+
+    1. the address's building (containing it, else nearest within ``max_distance_m``) holds a
+       public POI (school, church, community centre, sports centre, ...): 0 (``public_building``);
+    2. it holds a business POI (shop, supermarket, hotel, restaurant, ...), is not house-sized
+       and has fewer than 3 levels (3 or more: flats above shops): 0 (``business_building``);
+    3. the address lies in non-residential land use (industrial, commercial, retail, school,
+       hospital, ...): only a house-sized building (footprint < 250 m², at most 2 levels)
+       within ``EDGE_M`` of the land use's edge counts (``house_at_edge``), everything else 0;
+    4. no building near: ``NO_BUILDING_FLOOR_M2`` shared by the addresses at that point;
+    5. otherwise floor area = footprint x levels, split over the building's addresses, capped at
+       ``HOUSE_CAP_M2`` for a house-sized building (``house``) and ``FLATS_CAP_M2`` otherwise
+       (``flats``), at least ``MIN_FLOOR_M2``.
+
+    Args:
+        addresses_xy: (n, 2) EPSG:31370 coordinates.
+        buildings: footprints with ``render_height`` (any CRS).
+        landuse: polygons with ``class`` (and optionally ``layer``; only ``layer == 'landuse'`` is used).
+        pois: OSM POIs with ``class``, ``subclass``, ``lon``, ``lat`` (WGS84); optional.
+
+    Returns:
+        DataFrame (one row per address, in order) with ``building_m2`` (footprint of the whole building),
+        ``levels``, ``landuse`` (class or ""), ``home_weight`` (m², >= 0) and ``home_rule``.
+    """
+    import shapely
+
+    xy = np.asarray(addresses_xy, dtype=float)
+    n = len(xy)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=LAMBERT)
+    b = gpd.GeoDataFrame({"levels": building_levels(buildings["render_height"])},
+                         geometry=buildings.geometry.to_crs(LAMBERT).values, crs=LAMBERT)
+    b["area_m2"] = b.geometry.area
+    joined = gpd.sjoin_nearest(pts, b[["geometry"]], how="left", max_distance=max_distance_m)
+    bidx = joined[~joined.index.duplicated(keep="first")].sort_index()["index_right"].to_numpy()
+    has_b = ~pd.isna(bidx)
+    bi = np.where(has_b, bidx, 0).astype(np.int64)
+    footprint = np.where(has_b, b["area_m2"].to_numpy()[bi], np.nan)
+    levels = np.where(has_b, b["levels"].to_numpy()[bi], 1)
+    n_addr = pd.Series(bi[has_b]).value_counts()
+    per_building = np.where(has_b, pd.Series(bi).map(n_addr).fillna(1).to_numpy(), 1)
+
+    # POIs inside buildings
+    public_b = np.zeros(len(b), bool)
+    business_b = np.zeros(len(b), bool)
+    if pois is not None and len(pois):
+        p = pois.dropna(subset=["lon", "lat"])
+        pxy = gpd.GeoSeries(gpd.points_from_xy(p["lon"], p["lat"]), crs=WGS84).to_crs(LAMBERT)
+        tree = shapely.STRtree(b.geometry.values)
+        for mask, target in ((p["subclass"].isin(PUBLIC_POI_SUBCLASSES).to_numpy(), public_b),
+                             (p["class"].isin(BUSINESS_POI_CLASSES).to_numpy(), business_b)):
+            if mask.any():
+                _, hit = tree.query(pxy.values[mask], predicate="within")
+                target[hit] = True
+
+    # land use: non-residential wins over residential where polygons overlap
+    lu = landuse.to_crs(LAMBERT)
+    if "layer" in lu.columns:
+        lu = lu[lu["layer"] == "landuse"]
+    klass = np.full(n, "", dtype=object)
+    for classes in (("residential",), NON_RESIDENTIAL_LANDUSE):
+        sub = lu[lu["class"].isin(classes)]
+        if len(sub):
+            pi, li = shapely.STRtree(sub.geometry.values).query(pts.geometry.values, predicate="within")
+            klass[pi] = sub["class"].to_numpy()[li]
+    non_res = np.isin(klass, NON_RESIDENTIAL_LANDUSE)
+    d_edge = np.full(n, np.inf)
+    if non_res.any():
+        union = lu[lu["class"].isin(NON_RESIDENTIAL_LANDUSE)].union_all()
+        d_edge[non_res] = shapely.distance(union.boundary, pts.geometry.values[non_res])
+
+    house_sized = has_b & (footprint / per_building < HOUSE_FOOTPRINT_M2) & (levels <= HOUSE_MAX_LEVELS)
+    clearly_house = (has_b & (footprint < HOUSE_FOOTPRINT_M2) & (levels <= HOUSE_MAX_LEVELS)
+                     & ~public_b[bi] & ~business_b[bi])
+    floor = np.where(has_b, footprint * levels / per_building, 0.0)
+    weight = np.where(house_sized, np.minimum(floor, HOUSE_CAP_M2), np.minimum(floor, FLATS_CAP_M2))
+    weight = np.maximum(weight, MIN_FLOOR_M2)
+    rule = np.where(house_sized, "house", "flats").astype(object)
+
+    # no building near: one small home per point, shared by the addresses at that point
+    spot = pd.Series(list(zip(np.round(xy[:, 0]), np.round(xy[:, 1]))))
+    at_spot = spot.map(spot[~has_b].value_counts()).fillna(1).to_numpy()
+    weight = np.where(has_b, weight, NO_BUILDING_FLOOR_M2 / at_spot)
+    rule[~has_b] = "no_building"
+
+    edge_house = non_res & clearly_house & (d_edge <= EDGE_M)
+    weight = np.where(non_res & ~edge_house, 0.0, weight)
+    rule[non_res] = np.where(edge_house[non_res], "house_at_edge", "non_residential_landuse")
+    business = has_b & business_b[bi] & ~house_sized & (levels < 3)
+    weight[business] = 0.0
+    rule[business] = "business_building"
+    public = has_b & public_b[bi]
+    weight[public] = 0.0
+    rule[public] = "public_building"
+    return pd.DataFrame({"building_m2": np.round(footprint, 1), "levels": levels.astype("int16"),
+                         "landuse": klass.astype(str), "home_weight": np.round(weight, 1),
+                         "home_rule": rule.astype(str)})
+
+
+ADDRESS_COLUMNS = ["straatnaam", "huisnr", "hnrlabel", "lon", "lat", "x", "y", "wijk", "footprint_m2",
+                   "building_m2", "levels", "landuse", "home_weight", "home_rule"]
+
+
+def with_home_weights(addresses: pd.DataFrame, buildings: gpd.GeoDataFrame, landuse: gpd.GeoDataFrame,
+                      pois: pd.DataFrame | None) -> pd.DataFrame:
+    """The address table with ``footprint_m2`` (the former weight, kept for comparison) and the
+    dasymetric columns of :func:`home_weights`, in the order of ``data/addresses.parquet``.
+
+    Raises:
+        DataCommandError: when a wijk would be left without any residents.
+    """
+    out = addresses.drop(columns=[c for c in ADDRESS_COLUMNS[8:] if c in addresses.columns]).reset_index(drop=True)
+    xy = out[["x", "y"]].to_numpy()
+    out["footprint_m2"] = footprint_per_address(xy, buildings)
+    out = pd.concat([out, home_weights(xy, buildings, landuse, pois)], axis=1)
+    per_wijk = out.groupby("wijk")["home_weight"].sum()
+    empty = sorted(per_wijk.index[per_wijk <= 0])
+    if empty:
+        raise DataCommandError(f"the home weights leave wijk(en) {empty} without residents; check the land use "
+                               "and POIs there (see data/README.md, 'Homes and weights').")
+    return out[[c for c in ADDRESS_COLUMNS if c in out.columns]]
+
+
 def _genk_boundary(data_dir: Path):
     path = data_dir / "boundary.parquet"
     if not path.exists():
@@ -258,7 +426,7 @@ def refresh(data_dir: Path = DATA_DIR, dry_run: bool = False, year: int | None =
     year = year or time.gmtime().tm_year - 1
     plan = ["roads_edges.parquet + roads_nodes.parquet (osmnx graph_from_polygon, network_type='all')",
             "pois_current.parquet (features_from_polygon, learning tags)",
-            "buildings.parquet + addresses.parquet footprints (features_from_polygon building=True)",
+            "buildings.parquet + addresses.parquet footprints and home weights (features_from_polygon building=True)",
             f"population_sectors.parquet (Statbel OPENDATA_SECTOREN_{year}, aggregated to wijk)"]
     if dry_run:
         print("refresh would write into", data_dir)
@@ -302,8 +470,9 @@ def refresh(data_dir: Path = DATA_DIR, dry_run: bool = False, year: int | None =
         buildings = buildings[shapely.contains_xy(boundary, rp.x, rp.y)]
         buildings[["area_m2", "wijk", "render_height", "geometry"]].to_parquet(
             staging / "buildings.parquet", compression="zstd", index=False)
-        addr = pd.read_parquet(data_dir / "addresses.parquet")
-        addr["footprint_m2"] = footprint_per_address(addr[["x", "y"]].to_numpy(), buildings)
+        addr = with_home_weights(pd.read_parquet(data_dir / "addresses.parquet"), buildings,
+                                 gpd.read_parquet(data_dir / "landuse.parquet"),
+                                 pd.read_parquet(data_dir / "pois2021.parquet"))
         addr.to_parquet(staging / "addresses.parquet", compression="zstd", index=False)
 
         pop = _fetch_sector_population(year)

@@ -73,7 +73,97 @@ def test_counts_match_provenance(genk):
 
 def test_home_weights_sum_to_the_2015_population(genk):
     assert genk.addresses["weight"].sum() == pytest.approx(65_463)
-    assert (genk.addresses["weight"] > 0).all()
+    assert (genk.addresses["weight"] >= 0).all()
+    per_wijk = genk.addresses.groupby("wijk")["weight"].sum()
+    assert len(per_wijk) == 31 and (per_wijk > 0).all()  # every wijk keeps residents
+
+
+INDUSTRIAL_ESTATES = ["Industrieterrein Genk-Noord", "Industrieterrein Genk-Zuid"]
+
+
+def test_industrial_estates_hold_about_the_share_of_homes_they_really_have(genk):
+    """The estates have 302 CRAB addresses in residential land or in clear houses (1.4 % of the
+    21,740 addresses with a home weight); halls are not homes. The footprint weights gave them 11.3 %.
+    Bound: at most twice their share of homes (3 %), and not emptied either (0.5 %)."""
+    w = genk.addresses.groupby("wijk")["weight"].sum()
+    share = w[INDUSTRIAL_ESTATES].sum() / w.sum()
+    assert 0.005 < share < 0.03
+    assert w["Industrieterrein Genk-Zuid"] < w.median()  # no longer the second-largest wijk
+
+
+def test_halls_on_the_industrial_estates_get_no_residents():
+    addr = pd.read_parquet(DATA_DIR / "addresses.parquet")
+    hall = (addr["landuse"] == "industrial") & (addr["building_m2"] >= 1_000)
+    assert hall.sum() > 300
+    assert (addr.loc[hall, "home_weight"] == 0).all()
+
+
+def test_sector_population_rescales_each_wijk(data_copy):
+    sectors = pd.DataFrame({"statsec": ["A", "B"], "population": [1_000, 250], "year": 2025, "source": "test",
+                            "wijk": ["Bret", "Kattevenne"]})
+    sectors.to_parquet(data_copy / "population_sectors.parquet", index=False)
+    w = Genk(data_copy).addresses.groupby("wijk")["weight"].sum()
+    assert w["Bret"] == pytest.approx(1_000)
+    assert w["Kattevenne"] == pytest.approx(250)
+
+
+# ---------------------------------------------------------------- the dasymetric rule on a hand-made town
+def _square(x0: float, y0: float, side: float):
+    from shapely.geometry import box
+
+    return box(x0, y0, x0 + side, y0 + side)
+
+
+@pytest.fixture
+def tiny_town():
+    """A residential square (x < 1000) beside an industrial estate (x 1000..2000).
+
+    Addresses: a 10 x 10 m house, a 20 x 20 m block of flats with 3 tagged levels, a 60 x 60 m
+    hall deep in the estate, a 10 x 10 m house 5 m inside the estate's edge, the same house in
+    the estate's core, a school building, and a field with no building.
+    """
+    buildings = gpd.GeoDataFrame(
+        {"render_height": [3.66, 3 * 3.66, 3.66, 3.66, 3.66, 3.66]},
+        geometry=[_square(100, 100, 10), _square(300, 100, 20), _square(1400, 400, 60),
+                  _square(1010, 100, 10), _square(1500, 600, 10), _square(500, 500, 40)],
+        crs="EPSG:31370")
+    landuse = gpd.GeoDataFrame(
+        {"layer": ["landuse", "landuse"], "class": ["residential", "industrial"]},
+        geometry=[_square(0, 0, 1000), _square(1000, 0, 1000)], crs="EPSG:31370")
+    school = gpd.GeoSeries(gpd.points_from_xy([520], [520]), crs="EPSG:31370").to_crs("EPSG:4326")
+    pois = pd.DataFrame({"class": ["school"], "subclass": ["school"], "lon": school.x, "lat": school.y})
+    xy = np.array([[105, 105], [310, 110], [1430, 430], [1015, 105], [1505, 605], [520, 520], [800, 800.0]])
+    return xy, buildings, landuse, pois
+
+
+def test_an_industrial_hall_gets_no_residents_and_flats_get_more_than_a_house(tiny_town):
+    from model.data import home_weights
+
+    w = home_weights(*tiny_town)
+    house, flats, hall, edge_house, core_house, school, field = w["home_weight"]
+    assert hall == 0 and w["home_rule"][2] == "non_residential_landuse"
+    assert house == pytest.approx(100.0)           # 10 x 10 m, one level
+    assert flats == pytest.approx(20 * 20 * 3)     # footprint x levels
+    assert flats > house
+    assert edge_house == pytest.approx(100.0) and w["home_rule"][3] == "house_at_edge"
+    assert core_house == 0                          # a small building deep in the estate is no home
+    assert school == 0 and w["home_rule"][5] == "public_building"
+    assert field > 0 and w["home_rule"][6] == "no_building"
+
+
+def test_addresses_sharing_a_building_share_its_floor_area(tiny_town):
+    from model.data import home_weights
+
+    xy, buildings, landuse, pois = tiny_town
+    two = np.array([[302, 102], [318, 118]])  # two entrances of the block of flats
+    w = home_weights(two, buildings, landuse, pois)["home_weight"]
+    assert w.tolist() == pytest.approx([600.0, 600.0])
+
+
+def test_levels_come_from_tagged_heights_only():
+    from model.data import building_levels
+
+    assert building_levels([3.66, 7.32, 10.98, 0.0, 66.0, float("nan")]).tolist() == [1, 2, 3, 1, 1, 1]
 
 
 def test_population_table_shape(genk):
@@ -276,6 +366,21 @@ def test_corrupt_file_names_the_file(data_copy):
 def test_empty_file_names_the_file(data_copy):
     (data_copy / "population_2015.csv").write_bytes(b"")
     with pytest.raises(GeographyError, match=r"population_2015\.csv.*empty"):
+        Genk(data_copy)
+
+
+def test_addresses_without_home_weights_say_how_to_rebuild(data_copy):
+    addr = pd.read_parquet(data_copy / "addresses.parquet").drop(columns=["home_weight"])
+    addr.to_parquet(data_copy / "addresses.parquet", index=False)
+    with pytest.raises(GeographyError, match=r"addresses\.parquet lacks the column home_weight.*build_bundle"):
+        Genk(data_copy)
+
+
+def test_a_negative_home_weight_names_row_and_field(data_copy):
+    addr = pd.read_parquet(data_copy / "addresses.parquet")
+    addr.loc[7, "home_weight"] = -3.0
+    addr.to_parquet(data_copy / "addresses.parquet", index=False)
+    with pytest.raises(GeographyError, match=r"addresses\.parquet row 7, field home_weight"):
         Genk(data_copy)
 
 

@@ -9,14 +9,14 @@ display. Downloading lives in ``python -m model.data refresh``, never here.
 >>> genk.travel_minutes([0, 1], ["bibliotheek_genk", "regina_mundi"], "walk").shape
 (2, 2)
 
-Residents' homes (``genk.addresses.weight``): the Statbel 2015 population (65,463) is
-spread over the 22,732 CRAB address points in proportion to the building footprint
-attributed to each address (the OSM 2021 building that contains it, else the nearest
-within 30 m, split between the addresses in that building and capped at 1,500 m²;
-50 m² when no building is near). This is an assumption: footprints include sheds and
-shops, and flats count once per address point. If ``data/population_sectors.parquet``
-exists (written by ``python -m model.data refresh``), weights are rescaled per wijk to
-its population.
+Residents' homes (``genk.addresses.weight``, expected residents per address): the Statbel 2015
+population (65,463) is spread over the 22,732 CRAB address points in proportion to the
+dasymetric ``home_weight`` column of ``data/addresses.parquet`` (residential floor area: no
+residents in industrial, commercial or public buildings and land use, flats weighted by
+footprint and levels; the rules are :func:`model.data.home_weights` and ``data/README.md``,
+"Homes and weights"). This is an assumption, not a census. If
+``data/population_sectors.parquet`` exists (written by ``python -m model.data refresh``),
+weights are rescaled per wijk to its population.
 """
 from __future__ import annotations
 
@@ -152,17 +152,29 @@ class Genk:
         return pop[["age", "sex", "belgian", "count"]].reset_index(drop=True)
 
     def _read_addresses(self) -> gpd.GeoDataFrame:
-        cols = ["straatnaam", "huisnr", "x", "y", "wijk", "footprint_m2"]
-        df = self._read_table("addresses.parquet", cols)
+        cols = ["straatnaam", "huisnr", "x", "y", "wijk"]
+        df = self._read_table("addresses.parquet")  # all columns: home_weight gets its own message
+        path = self._path("addresses.parquet")
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise GeographyError(f"addresses.parquet lacks column(s) {missing}. {_fix_hint(path)}")
+        if "home_weight" not in df.columns:
+            raise GeographyError(
+                "data/addresses.parquet lacks the column home_weight (the dasymetric residents' weight per "
+                "address, see data/README.md 'Homes and weights'); it was written by an older bundle. "
+                f"Rebuild it with `python data/build_bundle.py` or restore it with `git checkout data/`. File: {path}")
+        hw = pd.to_numeric(df["home_weight"], errors="coerce").to_numpy(dtype=float)
         df = df[cols].reset_index(drop=True)
         df["huisnr"] = df["huisnr"].astype(str)
-        fp = df.pop("footprint_m2").to_numpy(dtype=float)
-        bad = np.flatnonzero(~np.isfinite(fp) | (fp <= 0))
+        bad = np.flatnonzero(~np.isfinite(hw) | (hw < 0))
         if bad.size:
             i = int(bad[0])
-            raise GeographyError(f"data/addresses.parquet row {i}, field footprint_m2: {fp[i]!r} must be a positive "
-                                 f"number of m² ({bad.size} rows affected). {_fix_hint(self._path('addresses.parquet'))}")
-        weight = fp / fp.sum() * int(self.population["count"].sum())
+            raise GeographyError(f"data/addresses.parquet row {i}, field home_weight: {hw[i]!r} must be a number of "
+                                 f"m² of residential floor area, 0 or more ({bad.size} rows affected). {_fix_hint(path)}")
+        if hw.sum() <= 0:
+            raise GeographyError(f"data/addresses.parquet, field home_weight: every address has weight 0, so nobody "
+                                 f"lives in Genk. {_fix_hint(path)}")
+        weight = hw / hw.sum() * int(self.population["count"].sum())
         sectors = self.data_dir / "population_sectors.parquet"
         if sectors.exists():
             weight = self._scale_to_sectors(df, weight, sectors)
@@ -182,6 +194,10 @@ class Genk:
         if unknown:
             raise GeographyError(f"{path.name}: wijk(en) {unknown} are not wijken of Genk (data/wijken.parquet); "
                                  "fix the sector → wijk table and rerun `python -m model.data refresh`.")
+        homeless = sorted(w for w in per_wijk.index if per_wijk[w] > 0 and current[w] <= 0)
+        if homeless:
+            raise GeographyError(f"{path.name}: wijk(en) {homeless} have residents but no address with a home weight "
+                                 "in data/addresses.parquet; rebuild it with `python data/build_bundle.py`.")
         factor = (per_wijk / current).reindex(df["wijk"]).fillna(1.0).to_numpy()
         return weight * factor
 

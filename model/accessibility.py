@@ -1,0 +1,526 @@
+"""Catchments and capacity-aware accessibility of candidate sites, without simulation.
+
+The site planner (issue 12) asks, for a layout of one or more sites, two questions that
+need no model run:
+
+1. **Catchment**: how many residents live within 5/10/15/20/30 minutes of each site, on
+   foot, by bike, by car and by public transport ("pt"), by age group and by means group;
+   which share of each wijk's children and youth (0-17) is within reach of any site; and
+   which wijken are outside every site's reach.
+2. **Places per resident**: the two-step floating catchment (2SFCA, Luo and Wang 2003)
+   and its enhanced distance-decay form (E2SFCA, Luo and Qi 2009), which divide a site's
+   places over the residents who can reach it and sum, for each home, the shares of every
+   site it can reach.
+
+Residents are the CRAB address points weighted by ``geo.addresses.weight`` (expected
+residents per address; read at every engine build, never copied). Groups are
+assumptions, stated in :data:`GROUP_ASSUMPTION_NL` / :data:`GROUP_ASSUMPTION_EN`:
+
+- age groups (:data:`model.domain.AGE_GROUPS`) come from Statbel's municipal age table
+  (``geo.population``) applied uniformly to every address, since no age structure per
+  wijk or address is bundled;
+- the means group is the scenario's ``uncertainties.low_means_share`` applied uniformly
+  (the bundled income table is municipal only).
+
+So a group's catchment is the total catchment times the group's share, and a wijk's
+share of children within reach equals its share of residents within reach. The engine
+keeps per-address group weights as an ``(addresses, groups)`` matrix, so better data
+(an age structure per wijk) changes one function, :func:`resident_groups`.
+
+:class:`CatchmentEngine` holds the minutes from every address to every candidate site
+per mode; moving a site recomputes only that site's column (one Dijkstra per street
+mode, cached by :mod:`model.geography.network`, plus numpy).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from model.domain import AGE_GROUPS, MeansGroup, Mode
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.transit import TransitAccess
+
+BANDS_MINUTES: tuple[int, ...] = (5, 10, 15, 20, 30)
+"""Travel-time bands of the catchment (minutes, inclusive upper bounds)."""
+
+YOUTH_AGE_GROUPS: tuple[str, ...] = ("0-5", "6-11", "12-17")
+"""The age groups that make up "children and youth (0-17)"."""
+
+E2SFCA_STEPS: tuple[tuple[float, float], ...] = ((10.0, 1.0), (20.0, 0.68), (30.0, 0.22))
+"""Stepwise Gaussian weights of the E2SFCA: (upper bound in minutes, weight).
+
+Luo and Qi (2009, Health & Place 15:1100-1107) weight three travel-time zones 0-10,
+10-20 and 20-30 minutes by 1.00, 0.68 and 0.22 (a Gaussian decay evaluated per zone);
+beyond 30 minutes the weight is 0. Bounds are inclusive, as in PySAL ``access.weights.step_fn``.
+"""
+
+GROUP_ASSUMPTION_NL = (
+    "Inwoners: CRAB-adrespunten gewogen met het verwachte aantal inwoners per adres. "
+    "Leeftijdsgroepen: de leeftijdsverdeling van heel Genk (Statbel 2015), voor elk adres gelijk "
+    "toegepast (er is geen leeftijdsverdeling per wijk). Middelengroep: het aandeel lage middelen "
+    "van het scenario ({share:.0%}), voor elk adres gelijk toegepast."
+)
+GROUP_ASSUMPTION_EN = (
+    "Residents: CRAB address points weighted by the expected residents per address. Age groups: "
+    "the age structure of all of Genk (Statbel 2015) applied uniformly to every address (no age "
+    "structure per wijk is available). Means group: the scenario's low-means share ({share:.0%}), "
+    "applied uniformly to every address."
+)
+
+
+class AccessMode(StrEnum):
+    """How a resident reaches a site: the three street modes and public transport."""
+
+    WALK = "walk"
+    BIKE = "bike"
+    CAR = "car"
+    PT = "pt"
+
+    @property
+    def label_nl(self) -> str:
+        return {"walk": "te voet", "bike": "fiets", "car": "auto", "pt": "openbaar vervoer"}[self.value]
+
+    @property
+    def label_en(self) -> str:
+        return {"walk": "on foot", "bike": "by bike", "car": "by car", "pt": "public transport"}[self.value]
+
+
+ACCESS_MODES: tuple[AccessMode, ...] = tuple(AccessMode)
+STREET_MODES: tuple[AccessMode, ...] = (AccessMode.WALK, AccessMode.BIKE, AccessMode.CAR)
+
+
+@dataclass(frozen=True)
+class Site:
+    """A candidate learning site: a point in EPSG:31370 (metres) with a number of places."""
+
+    site_id: str
+    x: float
+    y: float
+    places: float = 0.0
+    name: str = ""
+
+
+def sites_from_venues(geo: Any, venue_ids: Sequence[str], places: Mapping[str, float] | float = 0.0) -> list[Site]:
+    """Sites at venues of ``geo.venues`` (ids in order), with places per venue or one number for all."""
+    unknown = [v for v in venue_ids if v not in geo.venues.index]
+    if unknown:
+        raise KeyError(f"unknown venue_id(s) {unknown[:5]}: candidate sites must be venues with a known "
+                       "location (genk.venues, data/providers.csv) or be given as Site(x, y)")
+    rows = geo.venues.loc[list(venue_ids)]
+    get = (lambda v: float(places.get(v, 0.0))) if isinstance(places, Mapping) else (lambda v: float(places))
+    return [Site(str(v), float(r["x"]), float(r["y"]), get(v), str(r.get("name", v))) for v, r in rows.iterrows()]
+
+
+# =========================================================================== resident groups
+@dataclass(frozen=True)
+class ResidentGroups:
+    """Residents per address and group: ``weights[:, g]`` = residents of group ``names[g]``.
+
+    Age groups sum to the address weight, and so do the two means groups.
+    """
+
+    names: tuple[str, ...]
+    kinds: tuple[str, ...]  # "age" or "means", one per name
+    weights: np.ndarray  # (n_addresses, n_groups) float64
+    low_means_share: float
+    uniform_shares: np.ndarray | None = None  # (n_groups,) when every address has the same shares
+
+    def column(self, name: str) -> np.ndarray:
+        return self.weights[:, self.names.index(name)]
+
+    def youth(self) -> np.ndarray:
+        """Residents aged 0-17 per address."""
+        return sum(self.column(g) for g in YOUTH_AGE_GROUPS)
+
+    def assumption(self, lang: str = "nl") -> str:
+        """The population-weight assumptions in Dutch ("nl") or English ("en"), for screens and reports."""
+        text = GROUP_ASSUMPTION_NL if lang == "nl" else GROUP_ASSUMPTION_EN
+        return text.format(share=self.low_means_share)
+
+
+def age_shares(population: pd.DataFrame) -> pd.Series:
+    """Share of residents per age group (:data:`AGE_GROUPS`) in a Statbel age table (``age``, ``count``)."""
+    ages = population["age"].to_numpy()
+    counts = population["count"].to_numpy(dtype=float)
+    total = counts.sum()
+    if total <= 0:
+        raise ValueError("population table has no residents (column count sums to 0)")
+    return pd.Series({name: counts[(ages >= lo) & (ages <= hi)].sum() / total for name, lo, hi in AGE_GROUPS})
+
+
+def resident_groups(geo: Any, low_means_share: float = 0.3) -> ResidentGroups:
+    """Per-address residents by age group and means group (uniform shares; see module docstring)."""
+    if not 0.0 <= low_means_share <= 1.0:
+        raise ValueError(f"low_means_share must be a share between 0 and 1, got {low_means_share!r}")
+    w = geo.addresses["weight"].to_numpy(dtype=float)
+    ages = age_shares(geo.population)
+    shares = np.concatenate([ages.to_numpy(), [low_means_share, 1.0 - low_means_share]])
+    names = (*ages.index, MeansGroup.LOW.value, MeansGroup.OTHER.value)
+    kinds = ("age",) * len(ages) + ("means",) * 2
+    return ResidentGroups(tuple(names), kinds, w[:, None] * shares[None, :], float(low_means_share), shares)
+
+
+# =========================================================================== routing
+class _Router:
+    """Minutes from every address to points, per street mode.
+
+    On the real Genk (a :class:`model.geography.RoadNetwork` behind ``geo.network``) the
+    addresses are snapped once per mode and a new site costs one cached Dijkstra column
+    (``RoadNetwork.columns_to``) plus indexing; the result equals ``geo.travel_minutes``.
+    Any other geography (the tiny test one) is asked through ``geo.travel_minutes``.
+    """
+
+    def __init__(self, geo: Any) -> None:
+        self.geo = geo
+        self.n = len(geo.addresses)
+        self._ids = np.arange(self.n, dtype=np.int64)
+        self._snap: dict[Mode, tuple[np.ndarray, np.ndarray]] = {}
+        net = getattr(type(geo), "network", None)
+        self.network = geo.network if net is not None else None
+
+    def _origin_snap(self, mode: Mode) -> tuple[np.ndarray, np.ndarray]:
+        if mode not in self._snap:
+            net = self.network
+            xy = self.geo.addresses[["x", "y"]].to_numpy(dtype=float)
+            node, dist = net.snap(xy, mode)
+            access = net.access_kmh[mode] / 3.6
+            self._snap[mode] = (node, (dist / access).astype(np.float32))
+        return self._snap[mode]
+
+    def minutes(self, xy: np.ndarray, mode: Mode) -> np.ndarray:
+        """(n_addresses, len(xy)) float32 minutes; ``inf`` where unreachable."""
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        if self.network is None:
+            return np.asarray(self.geo.travel_minutes(self._ids, xy, mode), dtype=np.float32)
+        net = self.network
+        o_node, o_secs = self._origin_snap(mode)
+        d_node, d_dist = net.snap(xy, mode)
+        cols = net.columns_to(d_node, mode)  # (k, n_nodes) seconds, cached per destination node
+        secs = cols[:, o_node].T + o_secs[:, None]
+        secs = secs + (d_dist / (net.access_kmh[mode] / 3.6)).astype(np.float32)[None, :]
+        return (secs / np.float32(60.0)).astype(np.float32)
+
+
+# =========================================================================== the engine
+class CatchmentEngine:
+    """Cached minutes from every address to every candidate site, per mode, and the catchments read off them.
+
+    Args:
+        geo: :class:`model.geography.Genk` (or a duck-typed geography such as ``tests/tiny_geography``).
+        sites: the candidate sites (unique ``site_id``).
+        modes: the access modes to hold (walk, bike, car, pt).
+        bands_minutes: catchment bands (inclusive upper bounds, minutes).
+        low_means_share: the scenario's ``uncertainties.low_means_share`` (applied uniformly).
+        transit: how public-transport minutes are made (:mod:`model.transit`); by default the
+            flat assumption of :class:`model.transit.FlatTransit` on the geography's bus stops.
+    """
+
+    def __init__(self, geo: Any, sites: Sequence[Site], *, modes: Sequence[AccessMode | str] = ACCESS_MODES,
+                 bands_minutes: Sequence[float] = BANDS_MINUTES, low_means_share: float = 0.3,
+                 transit: "TransitAccess | None" = None) -> None:
+        self.geo = geo
+        self.modes = tuple(AccessMode(m) for m in modes)
+        self.bands_minutes = tuple(float(b) for b in bands_minutes)
+        if list(self.bands_minutes) != sorted(set(self.bands_minutes)) or not self.bands_minutes:
+            raise ValueError(f"bands_minutes must be increasing and distinct, got {tuple(bands_minutes)}")
+        self.groups = resident_groups(geo, low_means_share)
+        self.weights = geo.addresses["weight"].to_numpy(dtype=float)
+        self._group_weights_t = np.ascontiguousarray(
+            np.concatenate([self.weights[:, None], self.groups.weights], axis=1).T, dtype=np.float32)
+        wijk = geo.addresses["wijk"].astype(str).to_numpy()
+        self.wijk_names, self.wijk_codes = np.unique(wijk, return_inverse=True)
+        self._router = _Router(geo)
+        # street modes needed: the ones asked for, plus walk and car when pt is built from them
+        needed = set(m for m in self.modes if m in STREET_MODES)
+        if AccessMode.PT in self.modes:
+            needed |= {AccessMode.WALK, AccessMode.CAR}
+        self._street_modes = tuple(m for m in STREET_MODES if m in needed)
+        if AccessMode.PT in self.modes and transit is None:
+            from model.transit import FlatTransit
+
+            transit = FlatTransit.for_geography(geo)
+        self.transit = transit
+        self._sites: list[Site] = []
+        self._minutes: dict[AccessMode, np.ndarray] = {
+            m: np.zeros((self._router.n, 0), np.float32) for m in (*self._street_modes, *self._pt_modes)}
+        self.add_sites(sites)
+
+    @property
+    def _pt_modes(self) -> tuple[AccessMode, ...]:
+        return (AccessMode.PT,) if AccessMode.PT in self.modes else ()
+
+    # ------------------------------------------------------------------ sites
+    @property
+    def sites(self) -> tuple[Site, ...]:
+        return tuple(self._sites)
+
+    @property
+    def site_ids(self) -> tuple[str, ...]:
+        return tuple(s.site_id for s in self._sites)
+
+    def site(self, site_id: str) -> Site:
+        return self._sites[self._index(site_id)]
+
+    def _index(self, site_id: str) -> int:
+        for i, s in enumerate(self._sites):
+            if s.site_id == site_id:
+                return i
+        raise KeyError(f"no candidate site {site_id!r}; known: {list(self.site_ids)[:10]}")
+
+    def _columns(self, xy: np.ndarray) -> dict[AccessMode, np.ndarray]:
+        cols = {m: self._router.minutes(xy, Mode(m.value)) for m in self._street_modes}
+        if AccessMode.PT in self.modes:
+            cols[AccessMode.PT] = self.transit.minutes_to(xy, walk=cols[AccessMode.WALK], car=cols[AccessMode.CAR])
+        return cols
+
+    def add_sites(self, sites: Sequence[Site]) -> None:
+        """Add candidate sites (one Dijkstra column per new site and street mode, unless cached)."""
+        sites = list(sites)
+        ids = [s.site_id for s in sites]
+        clash = sorted(set(ids) & set(self.site_ids) | {i for i in ids if ids.count(i) > 1})
+        if clash:
+            raise ValueError(f"site_id(s) {clash} used twice; every candidate site needs its own id")
+        if not sites:
+            return
+        cols = self._columns(np.array([[s.x, s.y] for s in sites], dtype=float))
+        for m, col in cols.items():
+            self._minutes[m] = np.concatenate([self._minutes[m], col], axis=1)
+        self._sites.extend(sites)
+
+    def move_site(self, site_id: str, x: float, y: float) -> None:
+        """Put a site elsewhere: recompute only its column, per mode."""
+        i = self._index(site_id)
+        cols = self._columns(np.array([[x, y]], dtype=float))
+        for m, col in cols.items():
+            self._minutes[m][:, i] = col[:, 0]
+        self._sites[i] = replace(self._sites[i], x=float(x), y=float(y))
+
+    def set_places(self, site_id: str, places: float) -> None:
+        """Change a site's number of places (no routing)."""
+        i = self._index(site_id)
+        self._sites[i] = replace(self._sites[i], places=float(places))
+
+    def remove_site(self, site_id: str) -> None:
+        i = self._index(site_id)
+        for m in self._minutes:
+            self._minutes[m] = np.delete(self._minutes[m], i, axis=1)
+        del self._sites[i]
+
+    # ------------------------------------------------------------------ matrices
+    def minutes(self, mode: AccessMode | str, site_ids: Sequence[str] | None = None) -> np.ndarray:
+        """(n_addresses, n_sites) float32 minutes from every address to the sites (all candidates by default)."""
+        mode = AccessMode(mode)
+        if mode not in self._minutes:
+            raise KeyError(f"mode {mode.value!r} is not held by this engine (modes={[m.value for m in self.modes]})")
+        m = self._minutes[mode]
+        if site_ids is None:
+            return m
+        return m[:, [self._index(s) for s in site_ids]]
+
+    def _modes(self, modes: Sequence[AccessMode | str] | None) -> tuple[AccessMode, ...]:
+        return self.modes if modes is None else tuple(AccessMode(m) for m in modes)
+
+    # ------------------------------------------------------------------ catchments
+    def catchments(self, site_ids: Sequence[str] | None = None,
+                   modes: Sequence[AccessMode | str] | None = None) -> pd.DataFrame:
+        """Residents within each band of each site, per mode, in total and per group (tidy).
+
+        Returns:
+            Columns ``site_id, mode, band_minutes, group_kind ("all", "age", "means"), group, residents``.
+        """
+        ids = list(self.site_ids if site_ids is None else site_ids)
+        # uniform group shares: one matrix-vector product per mode, then totals x shares;
+        # otherwise one matrix product with the (groups, addresses) weights
+        uniform = self.groups.uniform_shares
+        gw_t = self._group_weights_t[:1] if uniform is not None else self._group_weights_t
+        factor = np.concatenate([[1.0], uniform]) if uniform is not None else None
+        gnames = np.array(["all", *self.groups.names], dtype=object)
+        gkinds = np.array(["all", *self.groups.kinds], dtype=object)
+        n_g = len(gnames)
+        blocks = []
+        nb = len(self.bands_minutes)
+        for mode in self._modes(modes):
+            m = self.minutes(mode, None if site_ids is None else ids)
+            within = np.empty((m.shape[0], nb, m.shape[1]), dtype=np.float32)
+            for k, band in enumerate(self.bands_minutes):
+                np.less_equal(m, np.float32(band), out=within[:, k, :], casting="unsafe")
+            counts = (gw_t @ within.reshape(m.shape[0], -1)).reshape(-1, nb, m.shape[1]).astype(float)
+            if factor is not None:
+                counts = counts * factor[:, None, None]  # (groups, bands, sites)
+            for k, band in enumerate(self.bands_minutes):
+                blocks.append((mode.value, band, counts[:, k, :].T))  # (n_sites, n_groups)
+        n_s = len(ids)
+        values = np.stack([b[2] for b in blocks])  # (n_blocks, n_sites, n_groups)
+        nb = len(blocks)
+        return pd.DataFrame({
+            "site_id": np.tile(np.repeat(np.array(ids, dtype=object), n_g), nb),
+            "mode": np.repeat([b[0] for b in blocks], n_s * n_g),
+            "band_minutes": np.repeat([b[1] for b in blocks], n_s * n_g),
+            "group_kind": np.tile(gkinds, nb * n_s),
+            "group": np.tile(gnames, nb * n_s),
+            "residents": values.reshape(-1).astype(float),
+        })
+
+    def totals(self, site_ids: Sequence[str] | None = None,
+               modes: Sequence[AccessMode | str] | None = None) -> pd.DataFrame:
+        """Residents within each band of each site, per mode (``site_id, mode, band_minutes, residents``)."""
+        df = self.catchments(site_ids, modes)
+        return df[df["group_kind"] == "all"].drop(columns=["group_kind", "group"]).reset_index(drop=True)
+
+    def nearest_minutes(self, mode: AccessMode | str, site_ids: Sequence[str] | None = None) -> np.ndarray:
+        """Minutes from every address to the quickest of the sites."""
+        m = self.minutes(mode, site_ids)
+        return m.min(axis=1) if m.shape[1] else np.full(m.shape[0], np.inf, np.float32)
+
+    def reach_by_wijk(self, site_ids: Sequence[str] | None = None,
+                      modes: Sequence[AccessMode | str] | None = None) -> pd.DataFrame:
+        """Per wijk, mode and band: residents and children and youth (0-17) within reach of any site.
+
+        Returns:
+            Columns ``wijk, mode, band_minutes, residents, residents_within, share_within,
+            youth, youth_within, youth_share_within`` (shares 0-1; the youth share equals the
+            resident share while age shares are uniform, see module docstring).
+        """
+        youth = self.groups.youth()
+        nw = len(self.wijk_names)
+        res_total = np.bincount(self.wijk_codes, weights=self.weights, minlength=nw)
+        youth_total = np.bincount(self.wijk_codes, weights=youth, minlength=nw)
+        rows = []
+        for mode in self._modes(modes):
+            nearest = self.nearest_minutes(mode, site_ids)
+            for band in self.bands_minutes:
+                inside = nearest <= band
+                r_in = np.bincount(self.wijk_codes, weights=self.weights * inside, minlength=nw)
+                y_in = np.bincount(self.wijk_codes, weights=youth * inside, minlength=nw)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    rows.append(pd.DataFrame({
+                        "wijk": self.wijk_names, "mode": mode.value, "band_minutes": band,
+                        "residents": res_total, "residents_within": r_in,
+                        "share_within": np.where(res_total > 0, r_in / res_total, 0.0),
+                        "youth": youth_total, "youth_within": y_in,
+                        "youth_share_within": np.where(youth_total > 0, y_in / youth_total, 0.0),
+                    }))
+        return pd.concat(rows, ignore_index=True)
+
+    def wijken_out_of_reach(self, site_ids: Sequence[str] | None = None,
+                            modes: Sequence[AccessMode | str] | None = None,
+                            max_share: float = 0.0) -> pd.DataFrame:
+        """The wijken outside every site's reach, per mode and band.
+
+        A wijk is out of reach when the share of its residents within the band of any site is
+        at most ``max_share`` (0: nobody of the wijk is within reach).
+
+        Returns:
+            Columns ``mode, band_minutes, wijk, share_within``.
+        """
+        df = self.reach_by_wijk(site_ids, modes)
+        out = df[(df["residents"] > 0) & (df["share_within"] <= max_share)]
+        return out[["mode", "band_minutes", "wijk", "share_within"]].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ capacity-aware accessibility
+    def places_per_resident(self, places: Mapping[str, float] | None = None, *, mode: AccessMode | str = AccessMode.WALK,
+                            method: str = "2sfca", max_minutes: float = 30.0,
+                            steps: Sequence[tuple[float, float]] = E2SFCA_STEPS,
+                            demand_group: str | None = None) -> np.ndarray:
+        """2SFCA or E2SFCA places per resident at every address for a layout.
+
+        Args:
+            places: places per site of the layout (``site_id -> places``); default: every
+                candidate with its own ``places``.
+            mode: travel mode of the cost matrix.
+            method: ``"2sfca"`` (every site within ``max_minutes`` counts fully) or ``"e2sfca"``
+                (stepwise weights ``steps``).
+            demand_group: count only this group's residents as demand (e.g. ``"6-11"``), so
+                the result is places per resident of that group; default all residents.
+        """
+        places = {s.site_id: s.places for s in self._sites} if places is None else dict(places)
+        ids = list(places)
+        cost = self.minutes(mode, ids)
+        demand = self.weights if demand_group is None else self.groups.column(demand_group)
+        weight = catchment_weights(cost, method=method, max_minutes=max_minutes, steps=steps)
+        return two_step_fca(demand, np.array([places[i] for i in ids], dtype=float), weight)
+
+    def places_by_wijk(self, places: Mapping[str, float] | None = None, **kwargs: Any) -> pd.DataFrame:
+        """Places per resident averaged over each wijk's residents (weighted by residents), per group.
+
+        Keyword arguments go to :meth:`places_per_resident` (mode, method, max_minutes, steps).
+
+        Returns:
+            Columns ``wijk, group_kind, group, residents, places_per_resident``; group "all" is
+            every resident, the other groups weight the same per-address figure by the group's
+            residents (identical while shares are uniform).
+        """
+        kwargs.pop("demand_group", None)
+        a = self.places_per_resident(places, **kwargs)
+        nw = len(self.wijk_names)
+        gw = np.concatenate([self.weights[:, None], self.groups.weights], axis=1)
+        names = ["all", *self.groups.names]
+        kinds = ["all", *self.groups.kinds]
+        rows = []
+        for g, (name, kind) in enumerate(zip(names, kinds)):
+            res = np.bincount(self.wijk_codes, weights=gw[:, g], minlength=nw)
+            acc = np.bincount(self.wijk_codes, weights=gw[:, g] * a, minlength=nw)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ppr = np.where(res > 0, acc / res, 0.0)
+            rows.append(pd.DataFrame({"wijk": self.wijk_names, "group_kind": kind, "group": name,
+                                      "residents": res, "places_per_resident": ppr}))
+        return pd.concat(rows, ignore_index=True)
+
+
+# =========================================================================== 2SFCA on a cost matrix
+def step_weights(cost: np.ndarray, steps: Sequence[tuple[float, float]] = E2SFCA_STEPS) -> np.ndarray:
+    """Stepwise weights of a cost matrix: the weight of the first step whose bound is ≥ the cost, else 0."""
+    cost = np.asarray(cost, dtype=float)
+    bounds = np.array([b for b, _ in steps], dtype=float)
+    values = np.array([*(w for _, w in steps), 0.0], dtype=float)
+    return values[np.searchsorted(bounds, cost, side="left")]
+
+
+def catchment_weights(cost: np.ndarray, *, method: str = "2sfca", max_minutes: float = 30.0,
+                      steps: Sequence[tuple[float, float]] = E2SFCA_STEPS) -> np.ndarray:
+    """Weight of each (home, site) pair: 1 within ``max_minutes`` (2SFCA) or the stepwise decay (E2SFCA)."""
+    cost = np.asarray(cost, dtype=float)
+    if method == "2sfca":
+        return (cost <= max_minutes).astype(float)
+    if method == "e2sfca":
+        return step_weights(cost, steps) * (cost <= max_minutes)
+    raise ValueError(f"method must be '2sfca' or 'e2sfca', got {method!r}")
+
+
+def two_step_fca(demand: np.ndarray, supply: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The two-step floating catchment on a weight matrix, vectorised.
+
+    Step 1, per site j: ``R_j = S_j / Σ_k W_kj · P_k`` (places per resident who can reach it;
+    a site nobody can reach serves nobody, ``R_j = 0``). Step 2, per home i:
+    ``A_i = Σ_j W_ij · R_j``.
+
+    Args:
+        demand: residents per home, shape (n,).
+        supply: places per site, shape (m,).
+        weight: (n, m) catchment weights (:func:`catchment_weights`).
+
+    Returns:
+        Places per resident at every home, shape (n,).
+    """
+    demand = np.asarray(demand, dtype=float)
+    supply = np.asarray(supply, dtype=float)
+    weight = np.asarray(weight, dtype=float)
+    reached = demand @ weight  # (m,)
+    ratio = np.divide(supply, reached, out=np.zeros_like(supply), where=reached > 0)
+    return weight @ ratio
+
+
+def two_step_fca_loop(demand: Sequence[float], supply: Sequence[float], cost: Sequence[Sequence[float]],
+                      weight_of: Callable[[float], float]) -> list[float]:
+    """The same 2SFCA as an obviously-correct double loop (the oracle of the tests)."""
+    n, m = len(demand), len(supply)
+    ratio = []
+    for j in range(m):
+        reached = sum(weight_of(cost[k][j]) * demand[k] for k in range(n))
+        ratio.append(supply[j] / reached if reached > 0 else 0.0)
+    return [sum(weight_of(cost[i][j]) * ratio[j] for j in range(m)) for i in range(n)]

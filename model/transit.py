@@ -128,7 +128,8 @@ def _seconds(times: pd.Series) -> np.ndarray:
 
 
 def _clock_seconds(text: str) -> float:
-    value = _seconds(pd.Series([text]))[0]
+    clock = str(text).strip()
+    value = _seconds(pd.Series([clock + ":00" if clock.count(":") == 1 else clock]))[0]
     if not np.isfinite(value):
         raise ValueError(f"time {text!r} must be written H:MM or H:MM:SS (e.g. '07:30')")
     return float(value)

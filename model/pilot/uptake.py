@@ -308,7 +308,8 @@ def validate_table(table: pd.DataFrame, reference: Reference, source: str = "<ta
             first = keyed[dup].groupby(keys, sort=False)["_row"].transform("min")
             cells += [Problem("duplicate_row", row=int(r), column=None, params={"first_row": int(first.at[r])})
                       for r in first.index if first.at[r] != r]
-    cells.sort(key=lambda p: (p.row or 0))
+    position = {column: i for i, column in enumerate(table.columns)}
+    cells.sort(key=lambda p: (p.row or 0, position.get(p.column, -1)))  # as a reader scans the sheet
     problems += cells
     report = UptakeReport(source, problems, None, len(table), understood)
     if report.ok:

@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     ensure_venv()
     if command == "app":
-        return run("-m", "apps.workshop", *rest)
+        return run("-m", "apps.server", "--port", "5006", *rest)  # /workshop, and /explorer beside it
     if command == "test":
         code = run("-m", "pytest", "-n", "2", "--nbmake", "tests", "notebooks", *rest)
         if code == 5:
@@ -67,9 +67,8 @@ def main(argv: list[str]) -> int:
             code = run(str(script), *rest) or code
         return code
     if command == "explorer":
-        port = "5007"
-        return subprocess.call([str(BIN / "panel"), "serve", "apps/explorer.py", "--address", "127.0.0.1", "--port", port,
-                                f"--allow-websocket-origin=127.0.0.1:{port}", *rest], cwd=ROOT)
+        # the same server as `app` (its links open runs in /workshop), on its own port
+        return run("-m", "apps.server", "--port", "5007", "--open", "explorer", *rest)
     if command == "lab":
         return subprocess.call([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT), *rest], cwd=ROOT)
     if command == "refresh":

@@ -7,7 +7,12 @@
 This is the only place that downloads (osmnx against Overpass, Statbel open data). The
 model only reads files under ``data/`` (see ``model.geography``). Every command writes
 into a temporary folder first and moves the finished files into place only when all
-of them succeeded, so a failure never leaves ``data/`` half-updated.
+of them succeeded, so a failure never leaves ``data/`` half-updated. ``import`` refuses a
+network mostly outside Genk and replaces its output folder as a whole (edges and nodes
+always from the same import). ``check`` also verifies the coordinate systems of the
+geometry files and that every located venue lies in a wijk. The dasymetric home weights
+of ``data/addresses.parquet`` (:func:`home_weights`) are computed here too, for
+``data/build_bundle.py`` and ``refresh``.
 
 Exit codes: 0 ok, 1 bad input or failed check, 2 offline / missing tool.
 """
@@ -349,10 +354,62 @@ def _osm_to_xml(path: Path, workdir: Path) -> Path:
     raise DataCommandError(f"{path}: unsupported file type; use .osm, .osm.bz2 or .osm.pbf")
 
 
+NETWORK_FILES = ("roads_edges.parquet", "roads_nodes.parquet")
+GENK_MARGIN_M = 2_000.0     # routes may leave Genk and come back: nodes this close to the border count as near
+MIN_NEAR_SHARE = 0.5        # at least half of an imported network's nodes lie in Genk or within the margin
+MIN_INSIDE_SHARE = 0.1      # and at least a tenth inside Genk itself
+
+
+def check_network_in_genk(nodes: pd.DataFrame, boundary, source: Path) -> None:
+    """Refuse a network mostly outside Genk (a file of another town would give reach 0 everywhere).
+
+    Raises:
+        DataCommandError: fewer than ``MIN_NEAR_SHARE`` of the nodes within ``GENK_MARGIN_M`` of Genk,
+            or fewer than ``MIN_INSIDE_SHARE`` inside it.
+    """
+    import shapely
+
+    near = shapely.contains_xy(boundary.buffer(GENK_MARGIN_M), nodes["x"], nodes["y"]).mean()
+    inside = float(np.mean(nodes["in_genk"]))
+    if near < MIN_NEAR_SHARE or inside < MIN_INSIDE_SHARE:
+        lon, lat = float(nodes["lon"].median()), float(nodes["lat"].median())
+        raise DataCommandError(
+            f"{source} lies mostly outside Genk: {inside:.0%} of its {len(nodes):,} street nodes are inside Genk "
+            f"and {near:.0%} within {GENK_MARGIN_M / 1000:g} km of its border (at least {MIN_INSIDE_SHARE:.0%} and "
+            f"{MIN_NEAR_SHARE:.0%} needed); its median node is at lon {lon:.4f}, lat {lat:.4f} (Genk is near "
+            "lon 5.50, lat 50.97). Use an extract of Genk, e.g. `osmium extract --bbox 5.36,50.90,5.62,51.04 "
+            "in.osm.pbf -o genk.osm.pbf`. Nothing was changed.")
+
+
+def _swap_folder(staging: Path, out_dir: Path) -> None:
+    """Put ``staging`` in the place of ``out_dir`` with two renames: a reader sees the old set of
+    files or the new one, never a mix (for an instant, no folder). A failure restores the old one."""
+    old = None
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        old.rmdir()
+        os.replace(out_dir, old)
+    try:
+        os.replace(staging, out_dir)
+    except BaseException:
+        if old is not None:
+            os.replace(old, out_dir)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def import_osm(path: Path | str, out_dir: Path | str, data_dir: Path = DATA_DIR) -> tuple[int, int]:
     """Build ``roads_edges.parquet`` + ``roads_nodes.parquet`` in ``out_dir`` from an OSM file.
 
-    Returns (n_edges, n_nodes). Nothing is written unless the whole build succeeds.
+    Returns (n_edges, n_nodes). Both files are written into a staging folder beside ``out_dir``,
+    which then takes the place of ``out_dir`` as a whole (:func:`_swap_folder`): the previous
+    output stays untouched unless the whole build succeeds, and edges and nodes always come from
+    the same import. ``out_dir`` must be a folder of its own (only the network files).
+
+    Raises:
+        DataCommandError: unreadable file, no street network, a network mostly outside Genk
+            (:func:`check_network_in_genk`) or an ``out_dir`` that holds other files.
     """
     import networkx as nx
     import osmnx as ox
@@ -361,6 +418,17 @@ def import_osm(path: Path | str, out_dir: Path | str, data_dir: Path = DATA_DIR)
     path, out_dir = Path(path), Path(out_dir)
     if not path.exists():
         raise DataCommandError(f"{path} does not exist")
+    if out_dir.exists():
+        others = sorted(p.name for p in out_dir.iterdir() if p.name not in NETWORK_FILES)
+        if not out_dir.is_dir() or others:
+            raise DataCommandError(
+                f"--out {out_dir} holds other files ({', '.join(others[:5]) or 'it is not a folder'}); the import "
+                "replaces its folder as a whole, so give it a folder of its own (default data/imported/<name>/) "
+                "and load it with load_genk(network_dir=...). Nothing was changed.")
+    boundary = _genk_boundary(data_dir)
+    if boundary is None:
+        raise DataCommandError(f"{data_dir / 'boundary.parquet'} is missing, so the import cannot check that the "
+                               "network covers Genk; restore it with `git checkout data/boundary.parquet`.")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".import-", dir=out_dir.parent) as tmp:
         tmp = Path(tmp)
@@ -374,11 +442,12 @@ def import_osm(path: Path | str, out_dir: Path | str, data_dir: Path = DATA_DIR)
         if G.number_of_edges() == 0:
             raise DataCommandError(f"{path} contains no highway ways (no street network to route on)")
         G = ox.simplify_graph(G)
-        edges, nodes = graph_to_tables(G, _genk_boundary(data_dir))
+        edges, nodes = graph_to_tables(G, boundary)
+        check_network_in_genk(nodes, boundary, path)
         staging = tmp / "out"
         staging.mkdir()
         write_network(edges, nodes, staging)
-        move_into_place(staging, out_dir)
+        _swap_folder(staging, out_dir)
     return len(edges), len(nodes)
 
 
@@ -497,22 +566,89 @@ EXPECTED = {
 }
 
 
+# Coordinate system every geometry file is stored in (data/README.md, "Files").
+EXPECTED_CRS = {"wijken.parquet": 31370, "boundary.parquet": 31370, "buildings.parquet": 31370,
+                "landuse.parquet": 31370, "roads_edges.parquet": 4326, "osm2015_points.parquet": 4326}
+GENK_BBOX_LAMBERT = (221_380.0, 178_690.0, 236_130.0, 190_670.0)  # bounds of boundary.parquet, EPSG:31370
+BBOX_MARGIN_M = 10_000.0  # the road tile block reaches about 2 km beyond Genk
+
+
+def check_crs(data_dir: Path = DATA_DIR) -> list[str]:
+    """Problems with the coordinate systems of the geometry files (empty list when all is well).
+
+    A file fails when it has no CRS, a CRS other than the one in ``EXPECTED_CRS``, or coordinates
+    that do not lie near Genk once read in their CRS (a wrong label). Each message names the file
+    and how to fix it.
+    """
+    problems = []
+    x0, y0, x1, y1 = GENK_BBOX_LAMBERT
+    for name, epsg in EXPECTED_CRS.items():
+        path = data_dir / name
+        rel = f"data/{name}" if data_dir == DATA_DIR else str(path)
+        restore = (f"restore it with `git checkout data/{name}` or rebuild it with `python data/build_bundle.py`")
+        if not path.exists():
+            problems.append(f"{rel} is missing; {restore}.")
+            continue
+        try:
+            gdf = gpd.read_parquet(path, columns=["geometry"])
+        except Exception as exc:  # noqa: BLE001 - unreadable means corrupt
+            problems.append(f"{rel} cannot be read as GeoParquet ({type(exc).__name__}: {exc}); {restore}.")
+            continue
+        if gdf.crs is None:
+            problems.append(
+                f"{rel} has no coordinate reference system (expected EPSG:{epsg}). If its coordinates are "
+                f"EPSG:{epsg}, label them: `gdf.set_crs('EPSG:{epsg}').to_parquet(...)`; otherwise {restore}.")
+            continue
+        found = gdf.crs.to_epsg()
+        if found != epsg:
+            problems.append(
+                f"{rel} is stored in {gdf.crs.to_string()}, expected EPSG:{epsg}. If that label is right, "
+                f"reproject: `gdf.to_crs('EPSG:{epsg}').to_parquet(...)`; if it is wrong, {restore}.")
+            continue
+        try:
+            bx0, by0, bx1, by1 = gdf.geometry.to_crs(LAMBERT).total_bounds
+        except Exception:  # noqa: BLE001 - degrees labelled as metres and the like
+            bx0 = by0 = bx1 = by1 = float("nan")
+        m = BBOX_MARGIN_M
+        if not (bx0 >= x0 - m and by0 >= y0 - m and bx1 <= x1 + m and by1 <= y1 + m):
+            problems.append(
+                f"{rel} says EPSG:{epsg} but its coordinates do not lie near Genk (bounds "
+                f"{gdf.total_bounds.round(3).tolist()}); the label is wrong (e.g. degrees marked as metres). "
+                f"Fix the label with `gdf.set_crs(<the real CRS>, allow_override=True).to_crs('EPSG:{epsg}')`, "
+                f"or {restore}.")
+    return problems
+
+
+def check_venues_in_wijken(genk) -> list[str]:
+    """Problems: located venues (data/providers.csv) that lie in no wijk of data/wijken.parquet."""
+    lost = genk.providers[genk.providers["x"].notna() & genk.providers["wijk"].isna()]
+    return [f"data/providers.csv row {i + 2} ({r.venue_id!r} at lon {r.lon}, lat {r.lat}) lies in no wijk of "
+            "data/wijken.parquet: the wijken do not cover Genk there (check their coordinate system with this "
+            "command, or restore them with `git checkout data/wijken.parquet`) or the coordinates are wrong."
+            for i, r in lost.iterrows()]
+
+
 def check(data_dir: Path = DATA_DIR) -> bool:
-    """Load the bundle and compare counts with data/README.md; print a table."""
+    """Check coordinate systems, load the bundle, check that venues lie in wijken and compare
+    counts with data/README.md; print a table and every problem."""
     from model.geography import Genk, GeographyError
 
+    crs_problems = check_crs(data_dir)
     try:
         genk = Genk(data_dir)
         net = genk.network
     except GeographyError as exc:
-        print(f"FAILED: {exc}")
+        for p in [*crs_problems, str(exc)]:
+            print(f"FAILED: {p}")
         return False
+    venue_problems = check_venues_in_wijken(genk)
+    problems = crs_problems + venue_problems
     actual = {
         "wijken": len(genk.wijken), "boundary": len(genk.boundary), "addresses": len(genk.addresses),
         "bus_stops": len(genk.bus_stops), "population total": int(genk.population["count"].sum()),
         "network edges": len(net.edges), "network nodes": len(net.nodes),
     }
-    ok = True
+    ok = not problems
     print(f"{'item':<22}{'expected':>10}{'actual':>10}  status")
     for key, exp in EXPECTED.items():
         good = actual[key] == exp
@@ -522,8 +658,14 @@ def check(data_dir: Path = DATA_DIR) -> bool:
              "weights sum": round(float(genk.addresses["weight"].sum()))}
     for key, val in extra.items():
         print(f"{key:<22}{'':>10}{val:>10,}  info")
+    n_in = int(genk.venues["wijk"].notna().sum())
+    print(f"{'coordinate systems':<22}{len(EXPECTED_CRS):>10}{len(EXPECTED_CRS) - len(crs_problems):>10}  "
+          f"{'FAILED' if crs_problems else 'ok'}")
+    print(f"{'venues in wijken':<22}{len(genk.venues):>10,}{n_in:>10,}  {'FAILED' if venue_problems else 'ok'}")
     size = sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file())
     print(f"data/ size: {size / 1e6:.1f} MB")
+    for p in problems:
+        print(f"FAILED: {p}")
     return ok
 
 

@@ -83,36 +83,36 @@ def _lonlat(xy: np.ndarray) -> np.ndarray:
     return np.column_stack([lon, lat])
 
 
-def write_tiny_feed(path: Path, stop_xy: np.ndarray, *, first: str = "07:00", last: str = "10:00",
-                    headway_min: int = 10, ride_min: int = 6) -> Path:
-    """A GTFS zip: stops A (home) and B (site), one route A -> B, a trip every ``headway_min``."""
-    ll = _lonlat(stop_xy)
-    h0, m0 = map(int, first.split(":"))
-    h1, m1 = map(int, last.split(":"))
-    times, t = [], h0 * 60 + m0
-    while t <= h1 * 60 + m1:
-        times.append(t)
-        t += headway_min
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}:00"
 
-    def clock(minutes: int) -> str:
-        return f"{minutes // 60:02d}:{minutes % 60:02d}:00"
 
+def write_feed(path: Path, stops: dict[str, np.ndarray], trips: list[list[tuple[str, int]]]) -> Path:
+    """A GTFS zip with the given stops (EPSG:31370 points) and trips [(stop_id, minutes after midnight), ...],
+    running on weekdays of 2026."""
+    ids = list(stops)
+    ll = _lonlat(np.array([stops[i] for i in ids]))
     files = {
         "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\nDL,De Lijn (test),https://example.org,Europe/Brussels\n",
-        "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\n"
-                     f"A,Bevrijdingslaan,{ll[0, 1]:.9f},{ll[0, 0]:.9f}\nB,Regina Mundi,{ll[1, 1]:.9f},{ll[1, 0]:.9f}\n",
+        "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\n" + "".join(
+            f"{i},halte {i},{lat:.9f},{lon:.9f}\n" for i, (lon, lat) in zip(ids, ll)),
         "routes.txt": "route_id,agency_id,route_short_name,route_long_name,route_type\nR1,DL,1,Waterschei - Centrum,3\n",
         "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
                         "WK,1,1,1,1,1,0,0,20260105,20261231\n",
-        "trips.txt": "route_id,service_id,trip_id\n" + "".join(f"R1,WK,T{i}\n" for i in range(len(times))),
+        "trips.txt": "route_id,service_id,trip_id\n" + "".join(f"R1,WK,T{i}\n" for i in range(len(trips))),
         "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n" + "".join(
-            f"T{i},{clock(t)},{clock(t)},A,1\nT{i},{clock(t + ride_min)},{clock(t + ride_min)},B,2\n"
-            for i, t in enumerate(times)),
+            f"T{i},{_clock(t)},{_clock(t)},{stop},{k + 1}\n" for i, trip in enumerate(trips) for k, (stop, t) in enumerate(trip)),
     }
     with zipfile.ZipFile(path, "w") as zf:
         for name, text in files.items():
             zf.writestr(name, text)
     return path
+
+
+def write_tiny_feed(path: Path, stop_xy: np.ndarray, *, headway_min: int = 10, ride_min: int = 6) -> Path:
+    """Stops A (home) and B (site), one line A -> B from 07:00 to 10:00, a bus every ``headway_min``."""
+    departures = range(7 * 60, 10 * 60 + 1, headway_min)
+    return write_feed(path, {"A": stop_xy[0], "B": stop_xy[1]}, [[("A", t), ("B", t + ride_min)] for t in departures])
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +147,21 @@ def test_a_sparser_timetable_means_a_longer_median_wait(tmp_path, home_and_site)
     table = read_stop_to_stop(feed, date="20260112", start="08:00", end="09:00", step_minutes=1)
     # waits 0..29 twice each over 60 departures: median 14.5
     assert table.between("A", "B") == pytest.approx(14.5 + 6)
+
+
+def test_a_transfer_walks_between_nearby_stops(tmp_path, home_and_site):
+    # line 1 A -> B at :x0, 5 min; walk 200 m from B to C (2.67 min at 4.5 km/h); line 2 C -> D at :x8,
+    # 6 min. Leaving A at :x0 one reaches D at :x14, so door to door = median wait 4.5 + 14 = 18.5.
+    a, d = home_and_site[1]
+    b = (a + d) / 2
+    c = b + np.array([200.0, 0.0])
+    trips = [[("A", t), ("B", t + 5)] for t in range(420, 601, 10)] + [[("C", t + 8), ("D", t + 14)] for t in range(420, 601, 10)]
+    feed = write_feed(tmp_path / "transfer.zip", {"A": a, "B": b, "C": c, "D": d}, trips)
+    table = read_stop_to_stop(feed, date="20260112", start="08:00", end="09:00", step_minutes=1)
+    assert table.between("A", "D") == pytest.approx(18.5)
+    assert table.between("A", "C") == pytest.approx(4.5 + 5 + 200 / (4.5 / 3.6) / 60)
+    strict = read_stop_to_stop(feed, date="20260112", start="08:00", end="09:00", step_minutes=1, transfer_max_m=150)
+    assert strict.between("A", "D") == np.inf  # no walk between B and C: no way to D
 
 
 def test_default_date_is_a_weekday_the_feed_runs(tiny_feed):

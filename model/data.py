@@ -533,7 +533,10 @@ def refresh(data_dir: Path = DATA_DIR, dry_run: bool = False, year: int | None =
         rp = buildings.representative_point()
         buildings["wijk"] = gpd.sjoin(gpd.GeoDataFrame(geometry=rp.values, crs=LAMBERT), wijken[["wijk", "geometry"]],
                                       how="left").groupby(level=0)["wijk"].first().to_numpy()
-        buildings["render_height"] = np.float32(3.66)
+        # as the OpenMapTiles rule of the bundle: building:levels x 3.66 m, else one level
+        levels = pd.to_numeric(b["building:levels"], errors="coerce").to_numpy() if "building:levels" in b else np.nan
+        buildings["render_height"] = np.where(np.asarray(levels, float) > 0, np.asarray(levels, float) * LEVEL_HEIGHT_M,
+                                              LEVEL_HEIGHT_M).astype("float32")
         import shapely
 
         buildings = buildings[shapely.contains_xy(boundary, rp.x, rp.y)]

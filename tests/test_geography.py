@@ -160,6 +160,18 @@ def test_addresses_sharing_a_building_share_its_floor_area(tiny_town):
     assert w.tolist() == pytest.approx([600.0, 600.0])
 
 
+def test_a_wijk_left_without_residents_stops_the_build(tiny_town):
+    from model.data import DataCommandError, with_home_weights
+
+    xy, buildings, landuse, pois = tiny_town
+    addr = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1],
+                         "wijk": ["Woonwijk", "Woonwijk", "Industrie", "Woonwijk", "Industrie", "Woonwijk", "Woonwijk"]})
+    with pytest.raises(DataCommandError, match=r"\['Industrie'\] without residents"):
+        with_home_weights(addr, buildings, landuse, pois)
+    addr.loc[3, "wijk"] = "Industrie"  # the house at the estate's edge
+    assert with_home_weights(addr, buildings, landuse, pois).groupby("wijk")["home_weight"].sum()["Industrie"] > 0
+
+
 def test_levels_come_from_tagged_heights_only():
     from model.data import building_levels
 

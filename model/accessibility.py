@@ -105,6 +105,43 @@ class Site:
     name: str = ""
 
 
+class SiteError(ValueError):
+    """A site a planner entered cannot be used; the message is in Dutch (``nl``) and English (``en``)."""
+
+    def __init__(self, nl: str, en: str) -> None:
+        super().__init__(f"{nl} / {en}")
+        self.nl, self.en = nl, en
+
+
+SAME_SPOT_M = 1.0
+"""Two sites of one layout closer than this (metres) are "on one spot"."""
+
+
+def check_site(geo: Any, site: Site) -> None:
+    """Refuse a site outside the municipality or with negative places (Dutch and English message)."""
+    if not (np.isfinite(site.x) and np.isfinite(site.y)) or not geo.contains(site.x, site.y):
+        raise SiteError(f"Site {site.site_id!r} ligt buiten Genk ({site.x:.0f}, {site.y:.0f} in Lambert 72); "
+                        "kies een punt binnen de gemeente.",
+                        f"Site {site.site_id!r} lies outside Genk ({site.x:.0f}, {site.y:.0f} in Lambert 72); "
+                        "pick a point inside the municipality.")
+    if not np.isfinite(site.places) or site.places < 0:
+        raise SiteError(f"Site {site.site_id!r}: het aantal plaatsen ({site.places!r}) moet 0 of meer zijn.",
+                        f"Site {site.site_id!r}: places ({site.places!r}) must be 0 or more.")
+
+
+def check_layout(sites: Sequence[Site]) -> None:
+    """Refuse a layout with two sites on one spot, or a layout whose sites have no places at all."""
+    for i, a in enumerate(sites):
+        for b in sites[i + 1:]:
+            if np.hypot(a.x - b.x, a.y - b.y) < SAME_SPOT_M:
+                raise SiteError(f"Sites {a.site_id!r} en {b.site_id!r} liggen op dezelfde plek; voeg ze samen of "
+                                "verplaats er één.",
+                                f"Sites {a.site_id!r} and {b.site_id!r} are on one spot; merge them or move one.")
+    if sites and not any(s.places > 0 for s in sites):
+        raise SiteError("Geen enkele site van deze opstelling heeft plaatsen; geef minstens één ruimte plaatsen.",
+                        "No site of this layout has places; give at least one room some places.")
+
+
 def sites_from_venues(geo: Any, venue_ids: Sequence[str], places: Mapping[str, float] | float = 0.0) -> list[Site]:
     """Sites at venues of ``geo.venues`` (ids in order), with places per venue or one number for all."""
     unknown = [v for v in venue_ids if v not in geo.venues.index]
@@ -287,6 +324,8 @@ class CatchmentEngine:
             raise ValueError(f"site_id(s) {clash} used twice; every candidate site needs its own id")
         if not sites:
             return
+        for site in sites:
+            check_site(self.geo, site)
         cols = self._columns(np.array([[s.x, s.y] for s in sites], dtype=float))
         for m, col in cols.items():
             self._minutes[m] = np.concatenate([self._minutes[m], col], axis=1)
@@ -295,6 +334,7 @@ class CatchmentEngine:
     def move_site(self, site_id: str, x: float, y: float) -> None:
         """Put a site elsewhere: recompute only its column, per mode."""
         i = self._index(site_id)
+        check_site(self.geo, replace(self._sites[i], x=float(x), y=float(y)))
         cols = self._columns(np.array([[x, y]], dtype=float))
         for m, col in cols.items():
             self._minutes[m][:, i] = col[:, 0]
@@ -303,6 +343,7 @@ class CatchmentEngine:
     def set_places(self, site_id: str, places: float) -> None:
         """Change a site's number of places (no routing)."""
         i = self._index(site_id)
+        check_site(self.geo, replace(self._sites[i], places=float(places)))
         self._sites[i] = replace(self._sites[i], places=float(places))
 
     def remove_site(self, site_id: str) -> None:
@@ -310,6 +351,20 @@ class CatchmentEngine:
         for m in self._minutes:
             self._minutes[m] = np.delete(self._minutes[m], i, axis=1)
         del self._sites[i]
+
+    def travel_time_method(self, mode: AccessMode | str, lang: str = "nl") -> str:
+        """How this engine's minutes for ``mode`` were made, in Dutch or English (for every figure shown)."""
+        mode = AccessMode(mode)
+        if mode is AccessMode.PT:
+            return self.transit.assumption(lang)
+        date = getattr(self.geo, "network_date", None)
+        if date is None:
+            return ("rechte lijn / vaste snelheid (testgeografie)" if lang == "nl"
+                    else "straight line at a fixed speed (test geography)")
+        if lang == "nl":
+            return (f"kortste route {mode.label_nl} over het OpenStreetMap-stratennet van {date} "
+                    "(deur tot deur, Dijkstra)")
+        return f"shortest route {mode.label_en} on the OpenStreetMap street network of {date} (door to door, Dijkstra)"
 
     # ------------------------------------------------------------------ matrices
     def minutes(self, mode: AccessMode | str, site_ids: Sequence[str] | None = None) -> np.ndarray:
@@ -440,6 +495,7 @@ class CatchmentEngine:
         """
         places = {s.site_id: s.places for s in self._sites} if places is None else dict(places)
         ids = list(places)
+        check_layout([replace(self.site(i), places=float(places[i])) for i in ids])
         cost = self.minutes(mode, ids)
         demand = self.weights if demand_group is None else self.groups.column(demand_group)
         weight = catchment_weights(cost, method=method, max_minutes=max_minutes, steps=steps)

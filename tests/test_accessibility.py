@@ -292,3 +292,35 @@ def test_genk_2sfca_agrees_with_pysal_access_to_1e_9(genk_engine, method):
     ref = _pysal(genk_engine.weights, places, genk_engine.minutes("walk", list(places)), method)
     assert ref.max() > 0 and (ours > 0).sum() > 1000
     np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=0)
+
+
+# ============================================================================ bad input, stated methods
+def test_a_site_outside_genk_is_refused_in_dutch_and_english(tiny):
+    from model.accessibility import SiteError
+
+    with pytest.raises(SiteError) as err:
+        CatchmentEngine(tiny, [Site("maan", 100.0, 100.0, places=10)], modes=["walk"])
+    assert "buiten Genk" in err.value.nl and "outside Genk" in err.value.en
+    engine = CatchmentEngine(tiny, sites_from_venues(tiny, [NEAR_VENUE]), modes=["walk"])
+    with pytest.raises(SiteError, match="outside Genk"):
+        engine.move_site(NEAR_VENUE, 236_000.0, 185_500.0)  # in the 10 km of nothing
+    assert engine.site(NEAR_VENUE).x == tiny.venue_xy(NEAR_VENUE)[0]  # left where it was
+
+
+def test_two_sites_on_one_spot_and_negative_places_are_refused(tiny):
+    from model.accessibility import SiteError
+
+    x, y = tiny.venue_xy(NEAR_VENUE)
+    engine = CatchmentEngine(tiny, [Site("a", x, y, 10), Site("b", x + 0.5, y, 10)], modes=["walk"])
+    with pytest.raises(SiteError, match="one spot"):
+        engine.places_per_resident()
+    with pytest.raises(SiteError, match="places"):
+        engine.set_places("a", -3)
+    with pytest.raises(SiteError, match="no site of this layout has places|No site"):
+        engine.places_per_resident({"a": 0.0})
+
+
+def test_every_mode_says_how_its_minutes_were_made(genk_engine):
+    assert "2021-08-06" in genk_engine.travel_time_method("walk", "en")
+    assert "fiets" in genk_engine.travel_time_method("bike", "nl")
+    assert genk_engine.travel_time_method("pt", "nl") == genk_engine.transit.assumption("nl")

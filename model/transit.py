@@ -156,7 +156,7 @@ class StopToStop:
 def read_stop_to_stop(feed_path: Path | str, *, date: str | None = None, start: str = "07:00",
                       end: str = "09:00", step_minutes: float = 5.0, area: Any = None,
                       transfer_max_m: float = 400.0, walk_kmh: float = 4.5,
-                      max_ride_minutes: float = 120.0) -> StopToStop:
+                      max_ride_minutes: float = 120.0, cache: bool = True) -> StopToStop:
     """Read a GTFS zip with ``gtfs_kit`` and scan its connections into a stop-to-stop matrix.
 
     Args:
@@ -168,14 +168,45 @@ def read_stop_to_stop(feed_path: Path | str, *, date: str | None = None, start: 
             destinations (trips may pass stops outside it). Default: all stops.
         transfer_max_m: stops closer than this (straight line) are joined by a walk at ``walk_kmh``.
         max_ride_minutes: connections departing later than ``end`` + this are not scanned.
+        cache: keep the result under ``model.paths.cache_dir() / "gtfs"``, keyed by the feed
+            file's hash and every argument, so a second planner session reads it at once.
     """
+    path = Path(feed_path)
+    if not path.exists():
+        raise FileNotFoundError(f"GTFS feed {path} does not exist: give the path of the zip file (e.g. De Lijn's)")
+    args = dict(date=date, start=start, end=end, step_minutes=step_minutes, transfer_max_m=transfer_max_m,
+                walk_kmh=walk_kmh, max_ride_minutes=max_ride_minutes)
+    if not cache or path.is_dir():
+        return _scan_feed(path, area=area, **args)
+    import hashlib
+    import json
+
+    from model.geography.network import file_digest
+    from model.paths import cache_dir, write_atomic
+
+    key_src = json.dumps({"v": 1, "feed": file_digest(path), "area": None if area is None else area.wkb_hex, **args})
+    target = cache_dir() / "gtfs" / f"{hashlib.sha256(key_src.encode()).hexdigest()[:24]}.npz"
+    if target.exists():
+        try:
+            with np.load(target, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                return StopToStop(z["stop_ids"], z["stop_xy"], z["minutes"], **meta)
+        except Exception:  # noqa: BLE001 - a corrupt cache file is simply recomputed
+            pass
+    table = _scan_feed(path, area=area, **args)
+    meta = json.dumps({"date": table.date, "start": table.start, "end": table.end,
+                       "step_minutes": table.step_minutes, "connections": table.connections})
+    write_atomic(target, lambda tmp: np.savez(tmp, stop_ids=table.stop_ids.astype(str), stop_xy=table.stop_xy,
+                                              minutes=table.minutes, meta=np.array(meta)))
+    return table
+
+
+def _scan_feed(path: Path, *, date: str | None, start: str, end: str, step_minutes: float, area: Any,
+               transfer_max_m: float, walk_kmh: float, max_ride_minutes: float) -> StopToStop:
     import gtfs_kit as gk
     import pyproj
     import shapely
 
-    path = Path(feed_path)
-    if not path.exists():
-        raise FileNotFoundError(f"GTFS feed {path} does not exist: give the path of the zip file (e.g. De Lijn's)")
     feed = gk.read_feed(path, dist_units="km")
     if date is None:
         week = feed.get_first_week()
@@ -207,6 +238,11 @@ def read_stop_to_stop(feed_path: Path | str, *, date: str | None = None, start: 
     sx, sy = to_lambert.transform(stops["stop_lon"].to_numpy(dtype=float), stops["stop_lat"].to_numpy(dtype=float))
     ids_all = stops["stop_id"].astype(str).to_numpy()
     inside = np.ones(len(ids_all), bool) if area is None else shapely.contains_xy(area, sx, sy)
+    if area is not None:
+        # only trips that serve the area matter (a ride out of Genk and back on another line is ignored)
+        area_ids = set(ids_all[inside])
+        serving = set(conns.loc[conns["from"].astype(str).isin(area_ids) | conns["to"].astype(str).isin(area_ids), "trip"])
+        conns = conns[conns["trip"].isin(serving)].reset_index(drop=True)
     used = set(conns["from"].astype(str)) | set(conns["to"].astype(str))
     keep = inside | np.isin(ids_all, list(used))
     ids, xy, area_mask = ids_all[keep], np.column_stack([sx, sy])[keep], inside[keep]
@@ -222,36 +258,66 @@ def read_stop_to_stop(feed_path: Path | str, *, date: str | None = None, start: 
 
     sources = np.flatnonzero(area_mask)
     taus = np.arange(t0, t1, step_minutes * 60.0)
-    k = len(sources) * len(taus)
-    # one column per (source stop, departure time): a vectorised connection scan for all at once
-    ea = np.full((n, k), np.inf)
-    tau_col = np.tile(taus, len(sources))
-    src_col = np.repeat(sources, len(taus))
-    ea[src_col, np.arange(k)] = tau_col
-    for a in sources:
-        cols = np.flatnonzero(src_col == a)
-        for b, secs in foot[a]:
-            ea[b, cols] = np.minimum(ea[b, cols], tau_col[cols] + secs)
     trip_codes, trip_of = np.unique(conns["trip"].astype(str).to_numpy(), return_inverse=True)
-    on_board = np.zeros((len(trip_codes), k), dtype=bool)
-    c_from = conns["from"].astype(str).map(index).to_numpy()
-    c_to = conns["to"].astype(str).map(index).to_numpy()
-    c_dep, c_arr = conns["dep"].to_numpy(float), conns["arr"].to_numpy(float)
-    for c in range(len(conns)):
-        t = trip_of[c]
-        can = on_board[t] | (ea[c_from[c]] <= c_dep[c])
-        if not can.any():
-            continue
-        on_board[t] = can
-        arrive = np.where(can, c_arr[c], np.inf)
-        np.minimum(ea[c_to[c]], arrive, out=ea[c_to[c]])
-        for b, secs in foot[c_to[c]]:
-            np.minimum(ea[b], arrive + secs, out=ea[b])
-    # median over departure times of (arrival - departure), for every source x area stop
-    travel = (ea[area_mask][:, :] - tau_col[None, :]).reshape(area_mask.sum(), len(sources), len(taus))
-    minutes = np.median(travel, axis=2).T / 60.0  # (sources, area stops)
+    scan = _Connections(trip_of, len(trip_codes), conns["from"].astype(str).map(index).to_numpy(),
+                        conns["to"].astype(str).map(index).to_numpy(), conns["dep"].to_numpy(float),
+                        conns["arr"].to_numpy(float), foot, n)
+    # sources in batches so that one scan holds at most MAX_SCAN_COLUMNS (source, departure) columns
+    per_batch = max(1, MAX_SCAN_COLUMNS // len(taus))
+    minutes = np.empty((len(sources), len(sources)))
+    for lo in range(0, len(sources), per_batch):
+        batch = sources[lo:lo + per_batch]
+        arrival = scan.earliest_arrival(batch, taus)  # (n, len(batch) * len(taus))
+        travel = (arrival[area_mask] - np.tile(taus, len(batch))[None, :]).reshape(len(sources), len(batch), len(taus))
+        minutes[lo:lo + len(batch)] = np.median(travel, axis=2).T / 60.0  # (batch, area stops)
     np.fill_diagonal(minutes, 0.0)
     return StopToStop(ids[area_mask], xy[area_mask], minutes, str(date), start, end, float(step_minutes), len(conns))
+
+
+MAX_SCAN_COLUMNS = 4096
+"""Columns (source stop x departure time) of one vectorised connection scan: bounds memory."""
+
+
+@dataclass
+class _Connections:
+    """A day's timetable connections sorted by departure, and the walks between nearby stops."""
+
+    trip_of: np.ndarray
+    n_trips: int
+    c_from: np.ndarray
+    c_to: np.ndarray
+    c_dep: np.ndarray
+    c_arr: np.ndarray
+    foot: list[list[tuple[int, float]]]
+    n_stops: int
+
+    def earliest_arrival(self, sources: np.ndarray, taus: np.ndarray) -> np.ndarray:
+        """Connection scan (Dibbelt et al. 2013) for every (source, departure time) at once.
+
+        Returns seconds after midnight of the earliest arrival at every stop, shape
+        (n_stops, len(sources) * len(taus)), columns source-major.
+        """
+        k = len(sources) * len(taus)
+        ea = np.full((self.n_stops, k), np.inf)
+        tau_col = np.tile(taus, len(sources))
+        ea[np.repeat(sources, len(taus)), np.arange(k)] = tau_col
+        for i, a in enumerate(sources):
+            cols = slice(i * len(taus), (i + 1) * len(taus))
+            for b, secs in self.foot[a]:
+                ea[b, cols] = np.minimum(ea[b, cols], tau_col[cols] + secs)
+        on_board = np.zeros((self.n_trips, k), dtype=bool)
+        for c in range(len(self.c_dep)):
+            t = self.trip_of[c]
+            # board if already on this trip, or standing at the stop before it leaves
+            can = on_board[t] | (ea[self.c_from[c]] <= self.c_dep[c])
+            if not can.any():
+                continue
+            on_board[t] = can
+            arrive = np.where(can, self.c_arr[c], np.inf)
+            np.minimum(ea[self.c_to[c]], arrive, out=ea[self.c_to[c]])
+            for b, secs in self.foot[self.c_to[c]]:
+                np.minimum(ea[b], arrive + secs, out=ea[b])
+        return ea
 
 
 class GtfsTransit:

@@ -213,3 +213,37 @@ def test_flat_transit_works_on_the_tiny_geography_when_stop_walks_are_given():
     transit = FlatTransit(np.full(len(tiny.addresses), 5.0), lambda xy: np.zeros(len(xy)))
     engine = CatchmentEngine(tiny, sites_from_venues(tiny, [FAR_VENUE]), modes=["pt"], transit=transit)
     assert engine.minutes("pt")[0, 0] == pytest.approx(5 + 10 + 1.5 * 12450 / 500)
+
+
+def test_a_second_read_of_the_same_feed_comes_from_the_cache(tmp_path, home_and_site, monkeypatch):
+    import model.transit as transit_module
+
+    feed = write_tiny_feed(tmp_path / "cached.zip", home_and_site[1], headway_min=20)
+    first = read_stop_to_stop(feed, date="20260112", start="08:00", end="09:00", step_minutes=1)
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the feed was scanned again")
+
+    monkeypatch.setattr(transit_module, "_scan_feed", no_scan)
+    again = read_stop_to_stop(feed, date="20260112", start="08:00", end="09:00", step_minutes=1)
+    np.testing.assert_array_equal(again.minutes, first.minutes)
+    assert list(again.stop_ids) == ["A", "B"] and again.date == "20260112"
+    with pytest.raises(AssertionError, match="scanned again"):  # other arguments: scanned anew
+        read_stop_to_stop(feed, date="20260112", start="08:00", end="09:30", step_minutes=1)
+
+
+def test_scanning_sources_in_batches_gives_the_same_times(tmp_path, home_and_site, monkeypatch):
+    import model.transit as transit_module
+
+    a, d = home_and_site[1]
+    b = (a + d) / 2
+    trips = [[("A", t), ("B", t + 5), ("D", t + 12)] for t in range(420, 601, 15)] + \
+        [[("D", t), ("B", t + 7)] for t in range(425, 601, 20)]
+    feed = write_feed(tmp_path / "two_way.zip", {"A": a, "B": b, "D": d}, trips)
+    whole = read_stop_to_stop(feed, date="20260112", start="08:00", end="09:00", step_minutes=2, cache=False)
+    monkeypatch.setattr(transit_module, "MAX_SCAN_COLUMNS", 30)  # 30 departures: one source per scan
+    batched = read_stop_to_stop(feed, date="20260112", start="08:00", end="09:00", step_minutes=2, cache=False)
+    np.testing.assert_array_equal(batched.minutes, whole.minutes)
+    assert np.isfinite(whole.between("D", "B")) and whole.between("B", "A") == np.inf
+    # A -> D staying on board at B: the median wait for a bus every 15 min, leaving every 2 min, plus 12 min riding
+    assert whole.between("A", "D") == pytest.approx(np.median([(15 - m % 15) % 15 for m in range(0, 60, 2)]) + 12)

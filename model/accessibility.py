@@ -265,12 +265,7 @@ class CatchmentEngine:
         self.bands_minutes = tuple(float(b) for b in bands_minutes)
         if list(self.bands_minutes) != sorted(set(self.bands_minutes)) or not self.bands_minutes:
             raise ValueError(f"bands_minutes must be increasing and distinct, got {tuple(bands_minutes)}")
-        self.groups = resident_groups(geo, low_means_share)
-        self.weights = geo.addresses["weight"].to_numpy(dtype=float)
-        self._group_weights_t = np.ascontiguousarray(
-            np.concatenate([self.weights[:, None], self.groups.weights], axis=1).T, dtype=np.float32)
-        wijk = geo.addresses["wijk"].astype(str).to_numpy()
-        self.wijk_names, self.wijk_codes = np.unique(wijk, return_inverse=True)
+        self.reload_residents(low_means_share)
         self._router = _Router(geo)
         # street modes needed: the ones asked for, plus walk and car when pt is built from them
         needed = set(m for m in self.modes if m in STREET_MODES)
@@ -286,6 +281,20 @@ class CatchmentEngine:
         self._minutes: dict[AccessMode, np.ndarray] = {
             m: np.zeros((self._router.n, 0), np.float32) for m in (*self._street_modes, *self._pt_modes)}
         self.add_sites(sites)
+
+    def reload_residents(self, low_means_share: float | None = None) -> None:
+        """Read the residents per address (``geo.addresses.weight``) and the group shares again.
+
+        Call it when the population weights were revised or the scenario's low-means share
+        changed; the travel-time matrices do not depend on them and are kept.
+        """
+        share = self.groups.low_means_share if low_means_share is None else low_means_share
+        self.groups = resident_groups(self.geo, share)
+        self.weights = self.geo.addresses["weight"].to_numpy(dtype=float)
+        self._group_weights_t = np.ascontiguousarray(
+            np.concatenate([self.weights[:, None], self.groups.weights], axis=1).T, dtype=np.float32)
+        wijk = self.geo.addresses["wijk"].astype(str).to_numpy()
+        self.wijk_names, self.wijk_codes = np.unique(wijk, return_inverse=True)
 
     @property
     def _pt_modes(self) -> tuple[AccessMode, ...]:

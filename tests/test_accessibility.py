@@ -284,6 +284,7 @@ def _pysal(demand: np.ndarray, places: dict[str, float], cost: np.ndarray, metho
     return out.iloc[:, 0].reindex(np.arange(n)).fillna(0.0).to_numpy()
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword:Warning")  # inside access 1.1.10 under pandas 3.1
 @pytest.mark.parametrize("method", ["2sfca", "e2sfca"])
 def test_genk_2sfca_agrees_with_pysal_access_to_1e_9(genk_engine, method):
     places = {s.site_id: s.places for s in genk_engine.sites}
@@ -324,3 +325,14 @@ def test_every_mode_says_how_its_minutes_were_made(genk_engine):
     assert "2021-08-06" in genk_engine.travel_time_method("walk", "en")
     assert "fiets" in genk_engine.travel_time_method("bike", "nl")
     assert genk_engine.travel_time_method("pt", "nl") == genk_engine.transit.assumption("nl")
+
+
+def test_revised_weights_and_share_are_read_again_without_rerouting(tiny):
+    engine = CatchmentEngine(tiny, sites_from_venues(tiny, [NEAR_VENUE]), modes=["walk"])
+    minutes = engine.minutes("walk").copy()
+    tiny.addresses.loc[tiny.addresses.wijk == HOME_WIJK, "weight"] = 20.0
+    engine.reload_residents(low_means_share=0.5)
+    assert _total(engine, NEAR_VENUE, "walk", 5) == pytest.approx(8 * 20)
+    df = engine.catchments()
+    assert df[(df.band_minutes == 5) & (df.group == "low")].residents.iloc[0] == pytest.approx(80)
+    np.testing.assert_array_equal(engine.minutes("walk"), minutes)

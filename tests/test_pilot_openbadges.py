@@ -78,7 +78,7 @@ def test_version_2_assertions_are_counted_per_achievement_week_and_wijk() -> Non
 
 def test_version_3_credentials_are_counted_with_valid_from_or_issuance_date() -> None:
     report = count(files(credential(1), credential(2, subject="did:example:lerende2"),
-                         credential(3, date_key="issuanceDate", when="2026-09-21T23:30:00Z")))  # 01:30 on the 22nd in Genk
+                         credential(3, date_key="issuanceDate", when="2026-09-20T23:30:00Z")))  # Sunday in UTC, Monday 01:30 in Genk
     assert report.ok
     assert report.frame[["achievement_id", "iso_week", "wijk", "badges", "recipients"]].values.tolist() == [
         [MAKEN_ZELF, "2026-W39", "Genk-Centrum", 3, 2]]

@@ -1,67 +1,38 @@
-"""The agents and entities of the learning ecosystem (nouns of ../shared/DOMAIN.md).
+"""The agents of the learning ecosystem that act on their own: providers, mentors, hosts, clubs.
 
-Residents, providers, mentors and hosts are Mesa agents. A resident's state lives in
-the model's :class:`model.population.Population` arrays (one row per resident) so that
-the model can decide for all residents at once; the agent object is the resident's
-identity and reads its row. Each method states its rule in domain words and delegates
-to the model's batched rule with a one-row batch, so the single-agent and the batched
-path are the same code.
+They are few (about 150 providers, a few dozen mentors and hosts, one club per wijk),
+so each is a Mesa agent with its own ``step``, called by the model's weekly schedule.
+
+Residents are *not* agent objects: they are the array-backed population of
+:mod:`model.population` (one row per resident) and their rules are written once for a
+batch of rows in :class:`model.model.LearningEcosystem` (choice, taking part, progress).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
-from model.domain import THEMES, Level, Opportunity, ProviderType, Theme
+from model.domain import Level, ProviderType
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.model import LearningEcosystem
 
-
-class Resident(mesa.Agent):
-    """A resident (learner) of Genk with a home, interests and a learning path (leerpad)."""
-
-    model: "LearningEcosystem"
-
-    def __init__(self, model: "LearningEcosystem", index: int):
-        super().__init__(model)
-        self.index = index
-
-    @property
-    def age(self) -> int:
-        return int(self.model.pop.age[self.index])
-
-    @property
-    def wijk(self) -> str:
-        return self.model.wijk_names[self.model.pop.wijk[self.index]]
-
-    @property
-    def learning_path(self) -> dict[Theme, Level]:
-        """The level reached per theme: geen → zien doen → samen doen → zelf doen."""
-        return {theme: Level(int(v)) for theme, v in zip(THEMES, self.model.pop.level[self.index])}
-
-    @property
-    def low_means(self) -> bool:
-        return bool(self.model.pop.low_means[self.index])
-
-    @property
-    def enrolled_offer(self) -> str | None:
-        k = int(self.model.pop.enrolled[self.index])
-        return self.model.offers.ids[k] if k >= 0 else None
-
-    def known_offers(self) -> list[str]:
-        return [self.model.offers.ids[k] for k in np.flatnonzero(self.model.known[self.index, : self.model.offers.n])]
-
-    def look_for_next_step(self) -> bool:
-        """Choose among known offers this week (interest, level, travel, price, friends, capacity)."""
-        return bool(self.model.look_for_next_step(np.array([self.index])).size)
+#: A follow-on offer starts with this share of the places of the offer it follows.
+FOLLOW_ON_SHARE = 0.5
 
 
 class Provider(mesa.Agent):
-    """A provider (aanbieder): school, academy, library, youth work, club, company, ..."""
+    """A provider (aanbieder): school, academy, library, youth work, club, company, ...
+
+    Every review period (``levers.providers.review_weeks``) it tunes its offer to what
+    learners asked of it (seed §1: organisations "stemmen hun aanbod af op de vragen van
+    de lerenden"): it grows offers that turned people away, within the growth limit; it
+    shrinks offers nobody took and drops those left with no places; and where its
+    completers found no next step it adds a follow-on offer one level up.
+    """
 
     model: "LearningEcosystem"
 
@@ -70,52 +41,75 @@ class Provider(mesa.Agent):
         self.name = name
         self.provider_type = provider_type
         self.offers: list[int] = []
-        self.site_role = site_role  # "permanent", "guest" or None (central site)
+        self.site_role = site_role  # "permanent", "guest", "newcomer", "workshop" or None
+        self.followed_up: set[int] = set()
 
-    @property
-    def knows_others(self) -> bool:
-        """Whether this provider knows and shows the others' current offer (wegwijzer)."""
-        return self.model.scenario.levers.wegwijzer.shared_overview
-
-    @property
-    def referral_partners(self) -> list["Provider"]:
-        """Providers this one refers to without a shared overview: those with offers in the same wijk."""
+    def step(self) -> None:
+        """Review the offer: grow where people waited, shrink where nobody came, add a next step."""
         model = self.model
-        offer_wijk = model._offer_wijk()
-        wijken = {int(offer_wijk[k]) for k in self.offers} - {-1}
-        partners = {int(model.offer_provider[k]) for k in range(model.offers.n) if int(offer_wijk[k]) in wijken}
-        return [p for i, p in enumerate(model.provider_list) if i in partners and p is not self]
-
-    def refer(self, resident: Resident) -> str | None:
-        """Point a participant to a fitting next step: own offers, or everyone's with the wegwijzer."""
-        learned = self.model.refer(np.array([resident.index]), prob=1.0)
-        return self.model.offers.ids[learned[0]] if learned.size and learned[0] >= 0 else None
+        ps = model.levers.providers
+        if not (ps.adaptation and model.on("provider_adaptation")) or self.provider_type == ProviderType.RESIDENT:
+            return
+        if model.week % ps.review_weeks != 0:
+            return
+        off = model.offers
+        for k in list(self.offers):
+            if not off.is_open(k, model.week):
+                continue
+            waited, came = model.review_waitlisted[k], model.review_enrolled[k]
+            cap = off.capacity[k]
+            if waited >= 1:  # whole places, at least one, at most the growth limit and what was asked
+                off.capacity[k] = cap + max(1.0, math.floor(min(ps.growth_limit_share * cap, waited)))
+                model.provider_changes["grown"] += 1
+            elif came <= 0 and model.occupancy_of(k) <= 0:
+                off.capacity[k] = cap * (1 - ps.growth_limit_share)
+                model.provider_changes["shrunk"] += 1
+                if off.capacity[k] < 1:
+                    off.capacity[k] = 0.0
+                    off.end_week[k] = model.week
+                    model.provider_changes["dropped"] += 1
+            if (k not in self.followed_up and off.level[k] < Level.ZELF_DOEN and model.review_stuck[k] > 0
+                    and not model.has_next_step(k)):
+                new = model.add_follow_on(self, k, FOLLOW_ON_SHARE)
+                if new is not None:
+                    self.followed_up.add(k)
+                    model.provider_changes["follow_on"] += 1
 
 
 class Mentor(mesa.Agent):
-    """A mentor who knows the offer and helps compose a learning path, within their hours."""
+    """A mentor who knows the offer and helps compose a learning path, within their hours (seed §3)."""
 
     model: "LearningEcosystem"
 
-    def __init__(self, model: "LearningEcosystem", slots: int):
+    def __init__(self, model: "LearningEcosystem", places: float):
         super().__init__(model)
-        self.slots = slots
-        self.caseload: set[int] = set()
+        self.places = float(places)  # residents (true scale) this mentor can guide at once
 
-    @property
-    def free_slots(self) -> int:
-        return self.slots - len(self.caseload)
+    def caseload(self) -> float:
+        """Residents (true scale) this mentor guides now."""
+        pop = self.model.pop
+        mine = (self.model.mentor_of == self.unique_id) & (pop.mentored_until >= self.model.week)
+        return float(pop.weight[mine].sum())
 
-    def take_on(self, resident: Resident) -> bool:
-        """Take a resident into the caseload if there is room."""
-        if self.free_slots <= 0:
-            return False
-        self.model.start_mentorship(np.array([resident.index]), [self])
-        return True
+    def step(self) -> None:
+        """Take on residents by the scenario's priority until the caseload is full."""
+        model = self.model
+        if not model.on("mentors"):
+            return
+        free = self.places - self.caseload()
+        if free <= 0:
+            return
+        pool = model.mentor_candidates()
+        if pool.size == 0:
+            return
+        take = pool[np.cumsum(model.pop.weight[pool]) <= free + 1e-9]
+        if take.size == 0 and model.streams["mentors"].random() < free / model.pop.weight[pool[0]]:
+            take = pool[:1]  # the last fraction of a place: taken with that chance (unbiased at any scale)
+        model.start_mentorship(take, self)
 
 
 class Host(mesa.Agent):
-    """A trained host of a peer-to-peer learning group."""
+    """A trained host of a peer-to-peer learning group (seed §3)."""
 
     model: "LearningEcosystem"
 
@@ -123,41 +117,73 @@ class Host(mesa.Agent):
         super().__init__(model)
         self.group_size = group_size
 
+    def members(self) -> np.ndarray:
+        pop = self.model.pop
+        return np.flatnonzero((self.model.host_of == self.unique_id) & (pop.peer_until >= self.model.week))
 
-@dataclass
-class Club:
-    """A learning club (leerclub) of one wijk: a club room, members and a club budget."""
-
-    wijk: str
-    budget_eur: float
-    cap_per_member_eur: float
-    budget_left_eur: float = field(init=False)
-    linked_clubs: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.budget_left_eur = self.budget_eur
-
-    def can_pay(self, price_eur: float, already_funded_eur: float) -> bool:
-        """Whether the budget can still pay this price for a member within the cap."""
-        return price_eur <= self.budget_left_eur and already_funded_eur + price_eur <= self.cap_per_member_eur
-
-    def pay_for(self, price_eur: float) -> None:
-        """Spend budget on a member's paid offer."""
-        self.budget_left_eur -= price_eur
-
-
-@dataclass(frozen=True)
-class Playlist:
-    """A curated online sequence (video, podcast, game, online test, offline assignment)."""
-
-    offer_index: int
-    theme: Theme
-    items: tuple[str, ...] = ("video", "podcast", "game", "online test", "offline assignment")
+    def step(self) -> None:
+        """Fill the group from residents at samen/zelf doen who want to join; members learn from each other."""
+        model = self.model
+        if not model.on("peer_groups"):
+            return
+        pop = model.pop
+        members = self.members()
+        free = self.group_size - float(pop.weight[members].sum())
+        if free > 0:
+            pool = model.peer_candidates()
+            take = pool[np.cumsum(pop.weight[pool]) <= free + 1e-9]
+            if take.size == 0 and pool.size and model.streams["peer"].random() < free / pop.weight[pool[0]]:
+                take = pool[:1]
+            model.join_peer_group(take, self)
+            members = self.members()
+        model.peer_members_progress(members)
 
 
-@dataclass(frozen=True)
-class Badge:
-    """An open badge earned on completion; it unlocks a limited real-world opportunity."""
+class Club(mesa.Agent):
+    """A learning club (leerclub) of one wijk: members and a club budget for paid offers (seed §3).
 
-    theme: Theme
-    unlocks: Opportunity
+    With a priority other than ``first_come`` a share of each year's budget is kept for
+    the priority group (the less autonomous, or those lowest on their path); the rest
+    is open to every member who cannot pay. Budgets start afresh every 52 weeks.
+    """
+
+    model: "LearningEcosystem"
+
+    def __init__(self, model: "LearningEcosystem", wijk: int, budget_eur: float, cap_per_member_eur: float,
+                 reserved_share: float):
+        super().__init__(model)
+        self.wijk = wijk
+        self.budget_eur = budget_eur
+        self.cap_per_member_eur = cap_per_member_eur
+        self.reserved_share = reserved_share
+        self.reserved_left = self.open_left = 0.0
+        self.new_year()
+
+    def new_year(self) -> None:
+        """The year's budget, part of it kept for the priority group."""
+        self.reserved_left = self.budget_eur * self.reserved_share
+        self.open_left = self.budget_eur - self.reserved_left
+
+    @property
+    def budget_left_eur(self) -> float:
+        return self.reserved_left + self.open_left
+
+    def can_pay(self, cost_eur: float, priority: bool) -> bool:
+        """Whether the budget can pay this cost for a member (of the priority group or not)."""
+        return cost_eur <= (self.budget_left_eur if priority else self.open_left) + 1e-9
+
+    def pay_for(self, cost_eur: float, priority: bool) -> None:
+        """Spend budget on a member's paid offer: the priority group from its reserve first."""
+        if priority:
+            from_reserve = min(cost_eur, self.reserved_left)
+            self.reserved_left -= from_reserve
+            cost_eur -= from_reserve
+        self.open_left -= cost_eur
+
+    def step(self) -> None:
+        """A new budget year every 52 weeks."""
+        if self.model.week > 1 and (self.model.week - 1) % 52 == 0:
+            self.new_year()
+
+
+__all__ = ["Club", "FOLLOW_ON_SHARE", "Host", "Mentor", "Provider"]

@@ -51,29 +51,43 @@ def indicator(name: str, nl: str, en: str, unit: str, meaning_nl: str, meaning_e
     return wrap
 
 
-def _share(mask: np.ndarray, within: np.ndarray | None = None) -> float:
+def _share(model: "LearningEcosystem", mask: np.ndarray, within: np.ndarray | None = None) -> float:
+    """Weighted share of residents (each simulated resident stands for ``weight`` residents)."""
+    w = model.pop.weight
     if within is not None:
-        mask = mask[within]
-    return float(mask.mean()) if mask.size else 0.0
+        mask, w = mask[within], w[within]
+    total = float(w.sum())
+    return float((w * mask).sum() / total) if total > 0 else 0.0
+
+
+def _total(model: "LearningEcosystem", values: np.ndarray) -> float:
+    """Sum over residents at true scale (weighted)."""
+    return float((model.pop.weight * values).sum())
 
 
 # --------------------------------------------------------------------------- reach and gaps
-@indicator("reach", "Bereik", "Reach", "%", "aandeel bewoners dat minstens één keer deelnam",
-           "share of residents who took part at least once")
+@indicator("reach", "Bereik", "Reach", "%", "aandeel bewoners dat minstens één keer deelnam aan een aanbod (ingeschreven)",
+           "share of residents who took part in an offer at least once (enrolled)")
 def reach(model: "LearningEcosystem") -> float:
-    return 100 * _share(model.pop.ever_active)
+    return 100 * _share(model, model.pop.ever_active)
+
+
+@indicator("saw_it_done", "Zag het doen", "Saw it done", "%", "aandeel bewoners dat een toonmoment bijwoonde (blootstelling, geen deelname)",
+           "share of residents who attended a showcase (exposure, not taking part)", higher_is_better=None)
+def saw_it_done(model: "LearningEcosystem") -> float:
+    return 100 * _share(model, model.pop.exposed)
 
 
 @indicator("participants", "Deelnemers", "Participants", "bewoners", "bewoners die minstens één keer deelnamen (op ware schaal)",
            "residents who took part at least once (at true scale)")
 def participants(model: "LearningEcosystem") -> float:
-    return model.pop.ever_active.sum() / model.population_scale
+    return _total(model, model.pop.ever_active)
 
 
 @indicator("active_now", "Nu actief", "Active now", "%", "aandeel bewoners dat deze week deelneemt",
            "share of residents taking part this week")
 def active_now(model: "LearningEcosystem") -> float:
-    return 100 * _share(model.pop.enrolled >= 0)
+    return 100 * _share(model, model.pop.enrolled >= 0)
 
 
 @indicator("participation_gap_means", "Deelnamekloof middelen", "Participation gap (means)", "%-punt",
@@ -81,7 +95,7 @@ def active_now(model: "LearningEcosystem") -> float:
            "reach among other residents minus reach among low-means residents", higher_is_better=False)
 def participation_gap_means(model: "LearningEcosystem") -> float:
     pop = model.pop
-    return 100 * (_share(pop.ever_active, ~pop.low_means) - _share(pop.ever_active, pop.low_means))
+    return 100 * (_share(model, pop.ever_active, ~pop.low_means) - _share(model, pop.ever_active, pop.low_means))
 
 
 @indicator("participation_gap_autonomy", "Deelnamekloof autonomie", "Participation gap (autonomy)", "%-punt",
@@ -89,60 +103,71 @@ def participation_gap_means(model: "LearningEcosystem") -> float:
            "reach among autonomous residents minus reach among less autonomous ones", higher_is_better=False)
 def participation_gap_autonomy(model: "LearningEcosystem") -> float:
     pop = model.pop
-    low = pop.autonomy < np.median(pop.autonomy)
-    return 100 * (_share(pop.ever_active, ~low) - _share(pop.ever_active, low))
+    low = pop.autonomy < model.autonomy_median
+    return 100 * (_share(model, pop.ever_active, ~low) - _share(model, pop.ever_active, low))
 
 
 @indicator("participation_gap_wijken", "Deelnamekloof wijken", "Participation gap (wijken)", "%-punt",
-           "bereik in het best bereikte kwart van de wijken min het minst bereikte kwart",
-           "reach in the best-reached quarter of wijken minus the least-reached quarter", higher_is_better=False)
+           "bereik in het best bereikte kwart van de wijken min het minst bereikte kwart (gecorrigeerd voor steekproefruis)",
+           "reach in the best-reached quarter of wijken minus the least-reached quarter (corrected for sampling noise)",
+           higher_is_better=False)
 def participation_gap_wijken(model: "LearningEcosystem") -> float:
-    rates = reach_by_wijk(model)
+    rates, n = reach_by_wijk(model, with_counts=True)
     if rates.size < 4:
         return 0.0
-    ordered = np.sort(rates)
+    # A wijk of a few dozen simulated residents has a noisy reach, and the quarter statistic
+    # picks the extremes of that noise: shrink each wijk towards the town's reach by its
+    # sampling variance (empirical Bayes), so a small run estimates the town's gap.
+    weights = n / n.sum()
+    mean = float((rates * weights).sum())
+    noise = rates * (1 - rates) / np.maximum(n, 1)
+    spread = max(float((weights * (rates - mean) ** 2).sum() - (weights * noise).sum()), 0.0)
+    shrunk = mean + (rates - mean) * (spread / (spread + noise)) if spread > 0 else np.full_like(rates, mean)
+    ordered = np.sort(shrunk)
     q = max(1, ordered.size // 4)
     return 100 * float(ordered[-q:].mean() - ordered[:q].mean())
 
 
-def reach_by_wijk(model: "LearningEcosystem") -> np.ndarray:
-    """Reach (share) per wijk index, over wijken with residents."""
+def reach_by_wijk(model: "LearningEcosystem", with_counts: bool = False):
+    """Reach (share) per wijk index, over wijken with residents (and the simulated residents per wijk)."""
     pop = model.pop
-    n = np.bincount(pop.wijk, minlength=model.n_wijken)
-    active = np.bincount(pop.wijk, weights=pop.ever_active.astype(float), minlength=model.n_wijken)
+    n_sim = np.bincount(pop.wijk, minlength=model.n_wijken).astype(float)
+    n = np.bincount(pop.wijk, weights=pop.weight, minlength=model.n_wijken)
+    active = np.bincount(pop.wijk, weights=pop.weight * pop.ever_active, minlength=model.n_wijken)
     has = n > 0
-    return active[has] / n[has]
+    rates = active[has] / n[has]
+    return (rates, n_sim[has]) if with_counts else rates
 
 
 # --------------------------------------------------------------------------- progression
 @indicator("progression_steps", "Stappen vooruit", "Steps of progress", "stappen", "stappen omhoog op een leerpad (op ware schaal)",
            "steps up a learning path (at true scale)")
 def progression_steps(model: "LearningEcosystem") -> float:
-    return float((model.pop.level - model.pop.level_start).clip(min=0).sum()) / model.population_scale
+    return _total(model, (model.pop.level - model.pop.level_start).clip(min=0).sum(axis=1))
 
 
 @indicator("share_samen_doen", "Samen doen bereikt", "Reached samen doen", "%", "aandeel bewoners op minstens samen doen in een thema",
            "share of residents at samen doen or higher in some theme")
 def share_samen_doen(model: "LearningEcosystem") -> float:
-    return 100 * _share(model.pop.level.max(axis=1) >= Level.SAMEN_DOEN)
+    return 100 * _share(model, model.pop.level.max(axis=1) >= Level.SAMEN_DOEN)
 
 
 @indicator("share_zelf_doen", "Zelf doen bereikt", "Reached zelf doen", "%", "aandeel bewoners op zelf doen in een thema",
            "share of residents at zelf doen in some theme")
 def share_zelf_doen(model: "LearningEcosystem") -> float:
-    return 100 * _share(model.pop.level.max(axis=1) >= Level.ZELF_DOEN)
+    return 100 * _share(model, model.pop.level.max(axis=1) >= Level.ZELF_DOEN)
 
 
 # --------------------------------------------------------------------------- badges, budget, mentors
 @indicator("badges_earned", "Badges behaald", "Badges earned", "badges", "badges behaald (op ware schaal)", "badges earned (at true scale)")
 def badges_earned(model: "LearningEcosystem") -> float:
-    return model.pop.badges.sum() / model.population_scale
+    return _total(model, model.pop.badges)
 
 
 @indicator("opportunities_taken", "Kansen benut", "Opportunities taken", "plaatsen", "stages, workshops en coaching benut (op ware schaal)",
            "internships, workshops and coaching taken up (at true scale)")
 def opportunities_taken(model: "LearningEcosystem") -> float:
-    return model.pop.opportunities.sum() / model.population_scale
+    return _total(model, model.pop.opportunities)
 
 
 @indicator("budget_spent_eur", "Budget besteed", "Budget spent", "EUR", "clubbudget besteed aan betalend aanbod",
@@ -180,25 +205,25 @@ def mean_travel_minutes(model: "LearningEcosystem") -> float:
 @indicator("waiting_list", "Wachtlijst", "Waiting list", "bewoners", "gemiddeld aantal bewoners per week dat een volle plaats vindt en op de wachtlijst komt (op ware schaal)",
            "mean residents per week who find an offer full and join its waiting list (at true scale)", higher_is_better=False)
 def waiting_list(model: "LearningEcosystem") -> float:
-    return model.waitlist_mean() / model.population_scale
+    return model.waitlist_mean()
 
 
 @indicator("learners_turned_teachers", "Lerenden die leraar werden", "Learners turned teachers", "bewoners",
            "bewoners die zelf aanbod startten (op ware schaal)", "residents who started an offer of their own (at true scale)")
 def learners_turned_teachers(model: "LearningEcosystem") -> float:
-    return model.pop.is_teacher.sum() / model.population_scale
+    return _total(model, model.pop.is_teacher)
 
 
 @indicator("playlists_started", "Playlists gestart", "Playlists started", "keer", "playlists gestart (op ware schaal)",
            "playlists started (at true scale)")
 def playlists_started(model: "LearningEcosystem") -> float:
-    return model.playlists_started / model.population_scale
+    return model.playlists_started
 
 
 @indicator("playlists_completed", "Playlists voltooid", "Playlists completed", "keer", "playlists voltooid (op ware schaal)",
            "playlists completed (at true scale)")
 def playlists_completed(model: "LearningEcosystem") -> float:
-    return model.playlists_completed / model.population_scale
+    return model.playlists_completed
 
 
 INDICATOR_NAMES: tuple[str, ...] = tuple(INDICATORS)

@@ -2,19 +2,29 @@
 
 Each week, in this order (``LearningEcosystem.step``):
 
-1. the central site opens its week (guests rotate) and providers' offers open or close;
-2. the wegwijzer informs: website, magazine, desk, friends, showcases near the site;
-3. mentors take on residents, the less autonomous first, within their hours, and guide
-   their mentees to a next step;
+1. clubs open a new budget year every 52 weeks;
+2. the wegwijzer informs: website, magazine, the desk (anyone who walks in), friends;
+   the central site's showcases draw an audience (exposure: *zag het doen*);
+3. mentors take on residents by priority, within their hours, and guide their mentees
+   to a next step;
 4. residents look for a next step and choose among the offers they know (batched);
    the club budget pays for members who cannot; full offers keep a waiting list;
 5. participants take part; on completion they progress on their learning path, may
-   earn a badge and are referred onward;
+   earn a badge and are referred onward (with the shared overview the next activity is
+   easy to take at once);
 6. badges unlock a limited number of opportunities;
-7. peer groups meet with their hosts; with matchmaking, learners become teachers;
-8. indicators are collected.
+7. hosts run peer groups; with matchmaking, learners become teachers;
+8. providers review their offer (grow, shrink, add a next step) every review period;
+9. indicators are collected.
 
-All randomness comes from ``self.rng`` (Mesa's seeded generator).
+Residents are weighted rows of :class:`model.population.Population` (see there): every
+count below is a sum of weights and every capacity is in true places.
+
+Randomness: one seed per run. Each mechanism draws from its own stream of that seed
+(``self.streams``, spawned from ``numpy.random.SeedSequence(seed)``), and per-resident
+draws take one number for every resident every week, so two designs run on the same
+seed share their residents and, mechanism by mechanism, their chance events (common
+random numbers): a difference between them is the design's, not the draw's.
 """
 from __future__ import annotations
 
@@ -24,11 +34,13 @@ from typing import Callable
 
 import mesa
 import numpy as np
+import pandas as pd
 
-from model.agents import Club, Host, Mentor, Provider, Resident
-from model.domain import THEMES, Channel, Level, ProviderType
+from model.agents import Club, Host, Mentor, Provider
+from model.domain import AGE_GROUPS, THEMES, Channel, Level, ProviderType
 from model.indicators import INDICATORS
-from model.offers import OfferTable, build_offer_specs
+from model.mechanisms import MECHANISMS
+from model.offers import OfferTable, build_offers
 from model.population import MODES, synthesize
 from model.scenario import PlaceSpec, Scenario, ScenarioError
 
@@ -44,6 +56,13 @@ MENTOR_OUTREACH_PROB = 0.05
 MENTOR_HOURS_EACH = 19.0
 #: Rows per chunk when the whole population is processed at once (keeps memory bounded).
 CHUNK = 8192
+#: Walking minutes within which a provider's desk is "near home" (one walks in there).
+DESK_WALK_MINUTES = 15.0
+#: Rows kept free for follow-on offers that providers add during a run.
+FOLLOW_ON_ROWS = 80
+#: The named random streams of a run (one per mechanism or step).
+STREAMS = ("population", "offers", "knowledge", "website", "magazine", "desk", "friends", "showcase", "mentors",
+           "choice", "enrol", "take_part", "referral", "opportunities", "peer", "teachers", "clubs", "providers")
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,18 +73,33 @@ def _to_lambert():
     return Transformer.from_crs(4326, 31370, always_xy=True)
 
 
-def stochastic_round(rng: np.random.Generator, value: np.ndarray | float) -> np.ndarray:
-    """Round down or up with the fractional part as probability (scales counts to the population scale)."""
-    value = np.asarray(value, dtype=float)
-    base = np.floor(value)
-    return (base + (rng.random(value.shape) < (value - base))).astype(np.int64)
+def _group_rank(key: np.ndarray) -> np.ndarray:
+    """Position of each element within its group of equal ``key`` (in the given order)."""
+    sort = np.argsort(key, kind="stable")
+    sk = key[sort]
+    rank_sorted = np.arange(sk.size) - np.searchsorted(sk, sk, side="left")
+    rank = np.empty_like(rank_sorted)
+    rank[sort] = rank_sorted
+    return rank
+
+
+def _cum_before(key: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """For each element, the summed weight of the elements before it in its group of equal ``key``."""
+    sort = np.argsort(key, kind="stable")
+    sk, sw = key[sort], weight[sort]
+    cum = np.cumsum(sw) - sw
+    start = np.searchsorted(sk, sk, side="left")
+    first_cum = cum[start]
+    out = np.empty_like(cum)
+    out[sort] = cum - first_cum
+    return out
 
 
 class LearningEcosystem(mesa.Model):
-    """Residents, providers and mentors of Genk finding, taking up and progressing through offers."""
+    """Residents, providers, mentors, hosts and clubs of Genk: finding, taking up and progressing through offers."""
 
     def __init__(self, scenario: Scenario, seed: int = 0, geography=None, population_scale: float | None = None,
-                 weeks: int | None = None):
+                 weeks: int | None = None, knock_out: frozenset[str] | set[str] | list[str] | None = None):
         super().__init__(seed=seed)
         self.run_seed = seed
         if geography is None:
@@ -76,7 +110,13 @@ class LearningEcosystem(mesa.Model):
         self.geo = geography
         self.population_scale = float(population_scale if population_scale is not None else scenario.run.population_scale)
         self.weeks = int(weeks if weeks is not None else scenario.run.weeks)
+        self.knocked_out = frozenset(scenario.run.knock_out) | frozenset(knock_out or ())
+        unknown = sorted(self.knocked_out - set(MECHANISMS))
+        if unknown:
+            raise ScenarioError(f"knock_out: unknown mechanism(s) {unknown}; known: {', '.join(MECHANISMS)}")
         self.week = 0
+        self.streams = {name: np.random.default_rng(child) for name, child in
+                        zip(STREAMS, np.random.SeedSequence(int(seed) & 0xFFFFFFFFFFFFFFFF).spawn(len(STREAMS)))}
         u, levers = scenario.uncertainties, scenario.levers
         self.u, self.levers = u, levers
 
@@ -84,30 +124,41 @@ class LearningEcosystem(mesa.Model):
         self.wijk_index = {w: i for i, w in enumerate(self.wijk_names)}
         self.n_wijken = len(self.wijk_names)
         n_total = int(round(geography.population["count"].sum()))
-        self.pop, self.homes = synthesize(geography, u, self.population_scale, n_total, self.wijk_index, self.rng)
-        n = self.pop.n
-
-        self.discoveries = {channel: 0 for channel in Channel}
+        self.pop, self.homes = synthesize(geography, u, self.population_scale, n_total, self.wijk_index,
+                                          self.streams["population"], scenario.run.min_residents_per_wijk)
+        self.discoveries = {channel: 0.0 for channel in Channel}
         self._build_offers()
         self._build_travel()
         self._build_agents()
         self._init_knowledge()
 
-        # running tallies read by the indicators
+        rows = self.offers_capacity_rows
+        # running tallies read by the indicators (true scale: sums of weights)
         self.budget_spent_eur = 0.0
-        self.playlists_started = 0
-        self.playlists_completed = 0
+        self.playlists_started = 0.0
+        self.playlists_completed = 0.0
+        self.showcase_visits = 0.0
         self._travel_sum = 0.0
-        self._travel_count = 0
-        self._waitlist_weekly: list[int] = []
+        self._travel_count = 0.0
+        self._waitlist_weekly: list[float] = []
         self._mentor_use_weekly: list[float] = []
-        self.enrolments = np.zeros(self.offers_capacity_rows, dtype=np.int64)
-        self.completions = np.zeros(self.offers_capacity_rows, dtype=np.int64)
-        self.waitlisted = np.zeros(self.offers_capacity_rows, dtype=np.int64)
+        self.enrolments = np.zeros(rows)
+        self.completions = np.zeros(rows)
+        self.waitlisted = np.zeros(rows)
+        self.review_waitlisted = np.zeros(rows)
+        self.review_enrolled = np.zeros(rows)
+        self.review_stuck = np.zeros(rows)
+        self.provider_changes = {"grown": 0, "shrunk": 0, "dropped": 0, "follow_on": 0}
         self.opportunity_places = 0.0
-        self.opportunities_by_kind: dict[str, int] = {}
+        self.opportunities_by_kind: dict[str, float] = {}
+        self._uptake: list[pd.DataFrame] = []
+        self._age_group_index = self._age_groups()
         self.datacollector = mesa.DataCollector(model_reporters={name: ind.fn for name, ind in INDICATORS.items()})
-        assert n == len(self.residents)
+
+    # ================================================================== mechanisms
+    def on(self, mechanism: str) -> bool:
+        """Whether a mechanism (:data:`model.mechanisms.MECHANISMS`) runs in this run (not knocked out)."""
+        return mechanism not in self.knocked_out
 
     # ================================================================== setup
     def _place_xy(self, place: PlaceSpec, where: str) -> tuple[float, float] | None:
@@ -139,33 +190,27 @@ class LearningEcosystem(mesa.Model):
         return float(x), float(y)
 
     def _build_offers(self) -> None:
-        specs = build_offer_specs(self.scenario, self.geo.venues, horizon=self.weeks)
+        specs, self.site_plan = build_offers(self.scenario, self.geo.venues, horizon=self.weeks,
+                                             knock_out=self.knocked_out)
         self.offer_specs = specs
         places: dict[tuple[float, float], int] = {}
         place_of = []
-        for i, spec in enumerate(specs):
+        for spec in specs:
             xy = self._place_xy(spec.place, f"offer {spec.id!r} place")
-            if xy is None:
-                place_of.append(-1)
-                continue
-            place_of.append(places.setdefault(xy, len(places)))
+            place_of.append(-1 if xy is None else places.setdefault(xy, len(places)))
         # the central site is a place even before any offer is there (showcases, site walk times)
         self.site_place = -1
-        if self.levers.central_site.enabled:
+        if self.levers.central_site.enabled and self.on("central_site"):
             xy = self._place_xy(self.levers.central_site.place, "levers.central_site.place")
             self.site_place = places.setdefault(xy, len(places))
-        # learners who become teachers use the nearest existing venue (club room, buurthuis)
         self.places_xy = np.array(list(places), dtype=float).reshape(-1, 2)
         pg = self.levers.peer_groups
-        self.max_new_offers = (int(math.ceil(pg.max_new_offers * self.population_scale))
-                               if pg.enabled and pg.matchmaking else 0)
+        teachers = pg.enabled and pg.matchmaking and self.on("learners_become_teachers")
+        w_min = float(self.pop.weight.min()) if self.pop.n else 1.0
+        self.max_new_offers = int(min(self.pop.n, math.ceil(pg.max_new_offers / max(w_min, 1e-9)))) if teachers else 0
         m0 = len(specs)
-        rows = m0 + self.max_new_offers
+        rows = m0 + self.max_new_offers + FOLLOW_ON_ROWS
         self.offers_capacity_rows = rows
-        s = self.population_scale
-        cap = np.array([spec.capacity_per_week for spec in specs], dtype=float)
-        online = np.array([spec.place.kind == "online" for spec in specs], dtype=bool)
-        scaled_cap = np.where(online, cap, stochastic_round(self.rng, cap * s))  # unbiased: small offers may get 0 places at small scales
 
         def arr(values, dtype, fill=0):
             out = np.full(rows, fill, dtype=dtype)
@@ -181,18 +226,17 @@ class LearningEcosystem(mesa.Model):
             provider_type=[spec.provider_type for spec in specs], themes=themes,
             level=arr([int(spec.level) for spec in specs], np.int8),
             age_min=arr([spec.age_min for spec in specs], np.int16), age_max=arr([spec.age_max for spec in specs], np.int16),
-            place=arr(place_of, np.int64, -1), capacity=arr(scaled_cap, np.int64),
+            place=arr(place_of, np.int64, -1), capacity=arr([float(spec.capacity_per_week) for spec in specs], float),
             duration=arr([spec.duration_weeks for spec in specs], np.int32, 1),
             start_week=arr([spec.start_week for spec in specs], np.int32, 1),
             end_week=arr([spec.end_week for spec in specs], np.int32, 0),
             hours=arr([spec.hours_per_week for spec in specs], float), price=arr([spec.price_eur for spec in specs], float),
             badge=arr([spec.awards_badge for spec in specs], bool),
-            at_site=arr([spec.place.kind == "central_site" for spec in specs], bool), online=arr(online, bool),
+            at_site=arr([spec.place.kind == "central_site" for spec in specs], bool),
+            online=arr([spec.place.kind == "online" for spec in specs], bool),
             from_learner=np.zeros(rows, dtype=bool), n=m0,
         )
-        self.primary_theme = np.array([THEMES.index(spec.themes[0]) for spec in specs] + [0] * self.max_new_offers, dtype=np.int64)
-        site = self.levers.central_site
-        self.site_person_hours = (site.room_capacity * s * site.opening_hours_per_week) if site.enabled else 0.0
+        self.primary_theme = np.array([THEMES.index(spec.themes[0]) for spec in specs] + [0] * (rows - m0), dtype=np.int64)
 
     def _build_travel(self) -> None:
         """Door-to-door minutes from every simulated home to every place, per mode (cached by the geography)."""
@@ -204,68 +248,83 @@ class LearningEcosystem(mesa.Model):
             else:
                 tt = np.zeros((len(self.homes), 0), dtype=np.float32)
             self.travel.append(tt)
-        walk = self.travel[MODES.index(MODES[0])]
+        walk = self.travel[0]
         self.site_walk = walk[:, self.site_place] if self.site_place >= 0 else None
-        # nearest venue place per home, for offers started by learners (club room / buurthuis)
+        # nearest place per home: offers started by learners (club room / buurthuis), the desk one walks in at
         self.nearest_place = walk.argmin(axis=1) if n_places else np.zeros(len(self.homes), dtype=np.int64)
+        self.nearest_place_minutes = walk.min(axis=1) if n_places else np.full(len(self.homes), np.inf)
 
     def _build_agents(self) -> None:
         n = self.pop.n
-        for i in range(n):
-            Resident(self, i)
-        self.residents = self.agents_by_type[Resident]
-        site = self.levers.central_site
-        roles = {ProviderType(p): "permanent" for p in site.permanent_providers} if site.enabled else {}
-        roles.update({ProviderType(p): "guest" for p in site.guest_providers} if site.enabled else {})
+        plan_roles = {b.offer_id: b.role for b in self.site_plan.bookings}
         self.providers: dict[str, Provider] = {}
         for k in range(self.offers.n):
             name = self.offers.providers[k] or self.offers.ids[k]
             provider = self.providers.get(name)
             if provider is None:
-                role = roles.get(self.offers.provider_type[k]) if self.offers.at_site[k] else None
-                provider = self.providers[name] = Provider(self, name, self.offers.provider_type[k], role)
+                provider = self.providers[name] = Provider(self, name, self.offers.provider_type[k],
+                                                           plan_roles.get(self.offers.ids[k]))
             provider.offers.append(k)
         self.offer_provider = np.zeros(self.offers_capacity_rows, dtype=np.int64)
         self.provider_list = list(self.providers.values())
         index = {p.name: i for i, p in enumerate(self.provider_list)}
         for k in range(self.offers.n):
             self.offer_provider[k] = index[self.offers.providers[k] or self.offers.ids[k]]
-        # mentors: slots at the simulated scale
+        # mentors: places in true residents (hours ÷ hours per mentee)
         m = self.levers.mentors
-        slots_total = int(stochastic_round(self.rng, m.hours_per_week / m.hours_per_mentee * self.population_scale)) if m.enabled else 0
-        self.mentor_slots = slots_total
-        n_mentors = max(1, math.ceil(m.hours_per_week / MENTOR_HOURS_EACH)) if slots_total else 0
-        self.mentors = [Mentor(self, s) for s in np.diff(np.linspace(0, slots_total, n_mentors + 1).round().astype(int))]
-        self.mentor_of = np.full(n, -1, dtype=np.int32)
-        # hosts of peer groups
+        places = m.hours_per_week / m.hours_per_mentee if m.enabled else 0.0
+        self.mentor_places = places
+        n_mentors = max(1, math.ceil(m.hours_per_week / MENTOR_HOURS_EACH)) if places > 0 else 0
+        self.mentors = [Mentor(self, places / n_mentors) for _ in range(n_mentors)]
+        self.mentor_of = np.full(n, -1, dtype=np.int64)
+        # hosts of peer groups: each holds one group of group_size (true residents)
         pg = self.levers.peer_groups
-        self.hosts = [Host(self, pg.group_size) for _ in range(int(stochastic_round(self.rng, pg.n_hosts * self.population_scale)))] if pg.enabled else []
-        self.peer_slots = len(self.hosts) * pg.group_size
-        # clubs: one per wijk, budget in proportion to residents
+        self.hosts = [Host(self, pg.group_size) for _ in range(pg.n_hosts)] if pg.enabled else []
+        self.peer_places = len(self.hosts) * pg.group_size
+        self.host_of = np.full(n, -1, dtype=np.int64)
+        # clubs: one per wijk, budget in proportion to its residents
         c = self.levers.clubs
         self.clubs: list[Club] = []
         if c.enabled:
-            share = np.bincount(self.pop.wijk, minlength=self.n_wijken) / n
-            for w, name in enumerate(self.wijk_names):
-                self.clubs.append(Club(name, c.budget_eur_per_year * self.population_scale * share[w], c.cap_per_member_eur))
-            self.pop.club_member[:] = self.rng.random(n) < c.membership_share
-            if c.connected:
-                for club in self.clubs:
-                    club.linked_clubs = [other.wijk for other in self.clubs if other is not club]
+            share = np.bincount(self.pop.wijk, weights=self.pop.weight, minlength=self.n_wijken) / self.pop.weight.sum()
+            reserved = c.priority_reserved_share if c.priority != "first_come" else 0.0
+            for w in range(self.n_wijken):
+                self.clubs.append(Club(self, w, c.budget_eur_per_year * share[w], c.cap_per_member_eur, reserved))
+            self.pop.club_member[:] = self.streams["clubs"].random(n) < c.membership_share
+        self.autonomy_median = self.weighted_median(self.pop.autonomy)  # autonomy does not change during a run
+        self.priority_group = self._club_priority_group()
+
+    def _club_priority_group(self) -> np.ndarray:
+        """Who the club budget's reserve is for: the less autonomous half, or those lowest on their path."""
+        c, pop = self.levers.clubs, self.pop
+        if not c.enabled or c.priority == "first_come":
+            return np.zeros(pop.n, dtype=bool)
+        if c.priority == "less_autonomous":
+            return pop.autonomy < self.autonomy_median
+        return pop.level.max(axis=1) <= Level.ZIEN_DOEN
+
+    def weighted_median(self, values: np.ndarray) -> float:
+        order = np.argsort(values, kind="stable")
+        cum = np.cumsum(self.pop.weight[order])
+        return float(values[order][np.searchsorted(cum, cum[-1] / 2)]) if cum.size else 0.0
 
     def _init_knowledge(self) -> None:
         """Before the pilot residents know some offers near home (local first)."""
         n = self.pop.n
         self.known = np.zeros((n, self.offers_capacity_rows), dtype=bool)
         m = self.offers.n
-        u = self.u
+        u, rng = self.u, self.streams["knowledge"]
         for lo in range(0, n, CHUNK):
             rows = np.arange(lo, min(n, lo + CHUNK))
             tt = self._travel_rows(rows)[:, :m]
             eligible = self._age_ok(rows)[:, :m] & ~self.offers.online[None, :m]
             p = u.initial_knowledge_prob * np.exp(-tt / 10.0)
-            self.known[rows, :m] = eligible & (self.rng.random(p.shape) < p)
-        self.discoveries[Channel.INITIAL] = int(self.known.sum())
+            self.known[rows, :m] = eligible & (rng.random(p.shape) < p)
+        self.discoveries[Channel.INITIAL] = float((self.known * self.pop.weight[:, None]).sum())
+
+    def _age_groups(self) -> np.ndarray:
+        edges = np.array([g[2] for g in AGE_GROUPS[:-1]])
+        return np.searchsorted(edges, self.pop.age, side="left")
 
     # ================================================================== helpers on batches
     def _travel_rows(self, rows: np.ndarray) -> np.ndarray:
@@ -282,9 +341,8 @@ class LearningEcosystem(mesa.Model):
         for k, tt in enumerate(self.travel):
             sel = modes == k
             if sel.any():
-                block = tt[home[sel]][:, cols]
                 tmp = out[sel]
-                tmp[:, offline] = block
+                tmp[:, offline] = tt[home[sel]][:, cols]
                 out[sel] = tmp
         return out
 
@@ -292,11 +350,6 @@ class LearningEcosystem(mesa.Model):
         m = self.offers.n
         age = self.pop.age[rows][:, None]
         return (age >= self.offers.age_min[None, :m]) & (age <= self.offers.age_max[None, :m])
-
-    def _open(self) -> np.ndarray:
-        m = self.offers.n
-        w = self.week
-        return (self.offers.start_week[:m] <= w) & (w <= self.offers.end_week[:m])
 
     def _pair_travel(self, who: np.ndarray, offer: np.ndarray) -> np.ndarray:
         """Minutes from each resident's home to each paired offer by the resident's own mode (0 online)."""
@@ -314,27 +367,32 @@ class LearningEcosystem(mesa.Model):
     def _pair_fit(self, who: np.ndarray, offer: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For (resident, offer) pairs: eligible?, travel minutes and fit (interest and level).
 
-        Eligible: open this week, age in range, at most two levels above one's level in the
-        offer's theme and not below it, within one's travel time (online: digital access).
+        Eligible: open this week with places, age in range, at most two levels above one's
+        level in the offer's theme and not below it, within one's travel time (online:
+        digital access).
         """
         pop, off, u = self.pop, self.offers, self.u
         age = pop.age[who]
         step = off.level[offer] - pop.level[who, self.primary_theme[offer]]
         tt = self._pair_travel(who, offer)
         ok = (age >= off.age_min[offer]) & (age <= off.age_max[offer]) & (step >= 0) & (step <= 2)
-        ok &= (off.start_week[offer] <= self.week) & (self.week <= off.end_week[offer])
+        ok &= (off.start_week[offer] <= self.week) & (self.week <= off.end_week[offer]) & (off.capacity[offer] > 0)
         ok &= np.where(off.online[offer], pop.digital[who], tt <= pop.max_travel[who])
         interest = (pop.interests[who] * off.themes[offer]).sum(axis=1) * INTEREST_SCALE
         fit = u.interest_weight * interest + u.level_fit_weight * np.where(step == 1, 1.0, np.where(step == 2, -0.5, 0.0))
         return ok, tt, fit
 
+    def clubs_connected(self) -> bool:
+        c = self.levers.clubs
+        return bool(c.enabled and c.connected and self.on("connected_clubs"))
+
     def _local_mask(self, rows: np.ndarray) -> np.ndarray:
         """Offers in one's own wijk, at the central site or online (all offers when clubs are connected)."""
         m = self.offers.n
-        if self.levers.clubs.enabled and self.levers.clubs.connected:
+        if self.clubs_connected():
             return np.ones((rows.size, m), dtype=bool)
         off = self.offers
-        return ((self._offer_wijk()[None, :m] == self.pop.wijk[rows][:, None]) | off.at_site[None, :m] | off.online[None, :m])
+        return (self._offer_wijk()[None, :m] == self.pop.wijk[rows][:, None]) | off.at_site[None, :m] | off.online[None, :m]
 
     def _offer_wijk(self) -> np.ndarray:
         """The wijk index of each offer's place (-1 online or outside Genk)."""
@@ -346,7 +404,8 @@ class LearningEcosystem(mesa.Model):
             return np.full(place.size, -1, dtype=np.int64)
         return np.where(place >= 0, self._place_wijk[np.maximum(place, 0)], -1)
 
-    def _best_per_row(self, r_loc: np.ndarray, key: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def _best_per_row(r_loc: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Index of the pair with the highest key for each row that has one; returns (pair index, row)."""
         if key.size == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -355,8 +414,8 @@ class LearningEcosystem(mesa.Model):
         first = np.r_[True, ro[1:] != ro[:-1]]
         return order[first], ro[first]
 
-    def _discover(self, rows: np.ndarray, channel: Channel, scope: str = "all", only: np.ndarray | None = None,
-                  sample: int = 48) -> np.ndarray:
+    def _discover(self, rows: np.ndarray, channel: Channel, stream: str, scope: str = "all",
+                  only: np.ndarray | None = None, sample: int = 48) -> np.ndarray:
         """Each resident in ``rows`` comes to know one fitting offer they did not know (best of a sample, with noise).
 
         Returns the offer learned per row (-1 none).
@@ -365,6 +424,7 @@ class LearningEcosystem(mesa.Model):
         m = self.offers.n
         if rows.size == 0 or m == 0:
             return learned
+        rng = self.streams[stream]
         cand = ~self.known[rows, :m]
         if only is not None:
             cand &= only
@@ -374,43 +434,55 @@ class LearningEcosystem(mesa.Model):
         if r_loc.size == 0:
             return learned
         counts = np.bincount(r_loc, minlength=rows.size)
-        keep = self.rng.random(r_loc.size) * counts[r_loc] < sample  # a sample of at most ~`sample` per row
+        keep = rng.random(r_loc.size) * counts[r_loc] < sample  # a sample of at most ~`sample` per row
         r_loc, offer = r_loc[keep], offer[keep]
         ok, _, fit = self._pair_fit(rows[r_loc], offer)
         r_loc, offer, fit = r_loc[ok], offer[ok], fit[ok]
-        best, row = self._best_per_row(r_loc, fit + self.rng.gumbel(size=fit.size), rows.size)
+        best, row = self._best_per_row(r_loc, fit + rng.gumbel(size=fit.size))
         self.known[rows[row], offer[best]] = True
-        self.discoveries[channel] += int(best.size)
+        self.discoveries[channel] += float(self.pop.weight[rows[row]].sum())
         learned[row] = offer[best]
         return learned
 
-    def _draw(self, p: float | np.ndarray, size: int | None = None) -> np.ndarray:
-        size = self.pop.n if size is None else size
-        return self.rng.random(size) < p
+    def _everyone(self, stream: str, p: float | np.ndarray) -> np.ndarray:
+        """One uniform per resident from ``stream`` (the same resident gets the same number in every design)."""
+        return self.streams[stream].random(self.pop.n) < p
+
+    def occupancy(self) -> np.ndarray:
+        """Places taken per offer (true scale)."""
+        pop = self.pop
+        busy = pop.enrolled >= 0
+        return np.bincount(pop.enrolled[busy], weights=pop.weight[busy], minlength=self.offers_capacity_rows)
+
+    def occupancy_of(self, k: int) -> float:
+        return float(self.pop.weight[self.pop.enrolled == k].sum())
 
     # ================================================================== the weekly schedule
     def step(self) -> None:
         self.week += 1
-        self._refused_this_week = 0
-        if self.week > 1 and (self.week - 1) % 52 == 0:
-            self.new_budget_year()
+        self._refused_this_week = 0.0
+        if self.clubs:
+            self.agents_by_type[Club].do("step")
         self.inform()
-        self.mentors_take_on()
-        self.mentors_guide()
+        self.showcase()
+        if self.mentors:
+            self.end_mentorships()
+            self.agents_by_type[Mentor].do("step")
+            self.mentors_guide()
         self.look_for_next_step()
         self.take_part()
         self.unlock_opportunities()
-        self.peer_groups_meet()
+        if self.hosts:
+            self.agents_by_type[Host].shuffle_do("step")
         self.learners_become_teachers()
+        if self.levers.providers.adaptation and self.on("provider_adaptation") and self.week % self.levers.providers.review_weeks == 0:
+            self.agents_by_type[Provider].do("step")
+            self.review_waitlisted[:] = self.review_enrolled[:] = self.review_stuck[:] = 0.0
+        self._record_uptake()
         self._waitlist_weekly.append(self._refused_this_week)
-        self._mentor_use_weekly.append(float((self.pop.mentored_until >= self.week).sum() / self.mentor_slots) if self.mentor_slots else 0.0)
+        mentored = float(self.pop.weight[self.pop.mentored_until >= self.week].sum())
+        self._mentor_use_weekly.append(mentored / self.mentor_places if self.mentor_places else 0.0)
         self.datacollector.collect(self)
-
-    def new_budget_year(self) -> None:
-        """Budgets are per year: each club's budget and each member's cap start afresh."""
-        for club in self.clubs:
-            club.budget_left_eur = club.budget_eur
-        self.pop.funded_eur[:] = 0.0
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> None:
         for week in range(self.weeks):
@@ -418,142 +490,166 @@ class LearningEcosystem(mesa.Model):
             if progress is not None:
                 progress(week + 1, self.weeks)
 
-    # ------------------------------------------------------------------ 1-2 information
+    # ------------------------------------------------------------------ 2 information
     def inform(self) -> None:
-        """The wegwijzer channels, friends and the site's showcases make offers known."""
+        """The wegwijzer channels and friends make offers known."""
         pop, u, ww = self.pop, self.u, self.levers.wegwijzer
-        if ww.website:
-            rows = np.flatnonzero(pop.digital & self._draw(u.website_use_prob))
-            self._discover(rows, Channel.WEBSITE)
-        if self.levers.playlists.enabled and not ww.website:  # the playlist platform itself is found online
-            rows = np.flatnonzero(pop.digital & self._draw(u.website_use_prob * 0.5))
-            self._discover(rows, Channel.PLATFORM, only=self.offers.online[None, : self.offers.n])
-        if ww.magazine and ww.magazine_issues_per_year > 0:
+        m = self.offers.n
+        if ww.website and self.on("website"):
+            self._discover(np.flatnonzero(pop.digital & self._everyone("website", u.website_use_prob)), Channel.WEBSITE,
+                           "website")
+        if self.levers.playlists.enabled and not ww.website and self.on("playlists"):  # the platform itself is found online
+            rows = np.flatnonzero(pop.digital & self._everyone("website", u.website_use_prob * 0.5))
+            self._discover(rows, Channel.PLATFORM, "website", only=self.offers.online[None, :m])
+        if ww.magazine and ww.magazine_issues_per_year > 0 and self.on("magazine"):
             issues = ww.magazine_issues_per_year
             if ((self.week - 1) * issues) % 52 < issues:  # exactly `issues` weeks in every 52
-                rows = np.flatnonzero(self._draw(u.magazine_reach))
+                rows = np.flatnonzero(self._everyone("magazine", u.magazine_reach))
                 for _ in range(2):
-                    self._discover(rows, Channel.MAGAZINE)
-        if ww.desk:
-            visiting = np.flatnonzero((pop.enrolled >= 0) & self._draw(u.desk_referral_prob * 0.25))
-            self._refer_from(visiting, Channel.DESK)
-        if u.friend_tell_prob > 0 and pop.friends.shape[1]:
-            rows = np.flatnonzero(self._draw(u.friend_tell_prob))
-            if rows.size:
-                pick = pop.friends[rows, self.rng.integers(0, pop.friends.shape[1], rows.size)]
-                ok = pick >= 0
-                rows, pick = rows[ok], pick[ok]
-                offer = pop.enrolled[pick]
-                ok = offer >= 0
-                rows, offer = rows[ok], offer[ok]
-                new = ~self.known[rows, offer]
-                self.known[rows[new], offer[new]] = True
-                self.discoveries[Channel.FRIENDS] += int(new.sum())
-        self.showcase()
+                    self._discover(rows, Channel.MAGAZINE, "magazine")
+        if ww.desk and self.on("desk"):
+            self.desk_advises()
+        if u.friend_tell_prob > 0 and pop.friends.shape[1] and self.on("friends"):
+            rng = self.streams["friends"]
+            hear = self._everyone("friends", u.friend_tell_prob)
+            pick = pop.friends[np.arange(pop.n), rng.integers(0, pop.friends.shape[1], pop.n)]
+            rows = np.flatnonzero(hear & (pick >= 0))
+            pick = pick[rows]
+            offer = pop.enrolled[pick]
+            ok = offer >= 0
+            rows, offer = rows[ok], offer[ok]
+            new = ~self.known[rows, offer]
+            self.known[rows[new], offer[new]] = True
+            self.discoveries[Channel.FRIENDS] += float(pop.weight[rows[new]].sum())
+
+    def desk_advises(self) -> np.ndarray:
+        """Residents who walk in at a provider's desk near home — taking part or not — hear of a fitting offer.
+
+        Participants are at their provider anyway (chance ``desk_referral_prob`` a week, a
+        quarter of it); others walk in at the nearest venue within a short walk (chance
+        ``desk_visit_prob``). The desk shows its own and its local partners' offers, or
+        everyone's with the shared overview.
+        """
+        pop, u = self.pop, self.u
+        draw = self.streams["desk"].random(pop.n)
+        near = self.nearest_place_minutes[pop.home_row] <= DESK_WALK_MINUTES
+        busy = pop.enrolled >= 0
+        visiting = np.flatnonzero(np.where(busy, draw < u.desk_referral_prob * 0.25, near & (draw < u.desk_visit_prob)))
+        return self._refer_from(visiting, Channel.DESK, "desk")
 
     def showcase(self) -> None:
-        """Zien doen: residents near the central site see its showcases and the offer behind them."""
-        site = self.levers.central_site
-        if not site.enabled or self.site_walk is None or site.showcase_events_per_month <= 0 or site.opening_hours_per_week <= 0:
-            return
-        events = site.showcase_events_per_month * 12 / 52
-        p = 1 - (1 - self.u.showcase_reach) ** events
-        near = self.site_walk[self.pop.home_row] <= self.u.showcase_walk_minutes
-        rows = np.flatnonzero(near & self._draw(p))
-        if rows.size == 0:
-            return
-        at_site = self.offers.at_site[: self.offers.n]
-        learned = self._discover(rows, Channel.SHOWCASE, only=at_site[None, :])
-        # seeing it done is the first step of a learning path in that theme
-        ok = learned >= 0
-        r, k = rows[ok], learned[ok]
-        theme = self.primary_theme[k]
-        self.pop.level[r, theme] = np.maximum(self.pop.level[r, theme], Level.ZIEN_DOEN)
-        self.pop.ever_active[r] = True
+        """Zien doen: each showcase at the site draws an audience by interest, age and distance.
 
-    def _refer_from(self, rows: np.ndarray, channel: Channel) -> np.ndarray:
+        Attending is exposure (``exposed``; the indicator "zag het doen"), not taking part:
+        a visitor may learn of an offer at the site (``showcase_learn_prob``), is inspired
+        towards the showcase's theme (interest and curiosity, ``showcase_inspiration``:
+        the role-model idea of LRNG) and has seen it done — the first level of talent
+        development in that theme. With the shared overview the site also signposts the
+        visitor to a fitting offer anywhere.
+        """
+        site = self.levers.central_site
+        if (not site.enabled or self.site_walk is None or site.showcase_events_per_month <= 0
+                or site.showcase_visitors_per_event <= 0 or site.opening_hours_per_week <= 0 or not self.on("showcase")):
+            return
+        pop, u, rng = self.pop, self.u, self.streams["showcase"]
+        m = self.offers.n
+        at_site = np.flatnonzero(self.offers.at_site[:m] & (self.offers.start_week[:m] <= self.week)
+                                 & (self.week <= self.offers.end_week[:m]))
+        if at_site.size == 0:
+            return
+        # events this week: exactly events_per_month * 12 in every 52 weeks
+        per_year = site.showcase_events_per_month * 12
+        events = int(math.floor(self.week * per_year / 52) - math.floor((self.week - 1) * per_year / 52))
+        walk = self.site_walk[pop.home_row]
+        age_pull = np.where(pop.age < 6, 0.5, np.where(pop.age >= 75, 0.4, 1.0))
+        for _ in range(events):
+            k = int(at_site[rng.integers(at_site.size)])
+            theme = int(self.primary_theme[k])
+            pull = (0.2 + pop.interests[:, theme] * INTEREST_SCALE) * age_pull * np.exp(-walk * math.log(2) / u.showcase_walk_minutes)
+            keys = rng.random(pop.n) ** (1.0 / np.maximum(pull, 1e-12))  # weighted sampling without replacement
+            order = np.argsort(-keys)
+            cum = np.cumsum(pop.weight[order])
+            audience = order[: int(np.searchsorted(cum, site.showcase_visitors_per_event)) + 1]
+            self.showcase_visits += float(pop.weight[audience].sum())
+            pop.exposed[audience] = True
+            pop.level[audience, theme] = np.maximum(pop.level[audience, theme], Level.ZIEN_DOEN)
+            a = u.showcase_inspiration * 0.5
+            onehot = np.zeros(len(THEMES))
+            onehot[theme] = 1.0
+            pop.interests[audience] = (1 - a) * pop.interests[audience] + a * onehot
+            pop.curiosity[audience] += u.showcase_inspiration * 0.2 * (1 - pop.curiosity[audience])
+            learn = audience[rng.random(audience.size) < u.showcase_learn_prob]
+            self._discover(learn, Channel.SHOWCASE, "showcase", only=self.offers.at_site[None, :m])
+            if self.levers.wegwijzer.shared_overview and self.on("referral"):
+                self._discover(audience, Channel.REFERRAL, "showcase", scope="local")
+
+    def _refer_from(self, rows: np.ndarray, channel: Channel, stream: str, at: np.ndarray | None = None) -> np.ndarray:
         """Point residents to a next step: everyone's offers with the shared overview, else the
         provider's own and its referral partners' (providers in the same wijk: seed §1, most
-        contacts are between parties of the own local surroundings)."""
+        contacts are between parties of the own local surroundings).
+
+        ``at``: the offer whose provider refers (default: the one each resident takes part in;
+        residents taking part in nothing are at the venue nearest home)."""
         if rows.size == 0:
             return np.zeros(0, dtype=np.int64)
         only = None
         if not self.levers.wegwijzer.shared_overview:
             m = self.offers.n
-            current = self.pop.enrolled[rows]
-            has = (current >= 0)[:, None]
-            cur = np.maximum(current, 0)
-            own = self.offer_provider[None, :m] == self.offer_provider[cur][:, None]
+            current = self.pop.enrolled[rows] if at is None else at
             offer_wijk = self._offer_wijk()
-            partner = (offer_wijk[None, :m] == offer_wijk[cur][:, None]) & (offer_wijk[cur] >= 0)[:, None]
-            only = has & (own | partner)
-        return self._discover(rows, channel, scope="local", only=only)
-
-    def refer(self, rows: np.ndarray, prob: float) -> np.ndarray:
-        """After an activity, providers refer participants onward with chance ``prob``."""
-        rows = rows[self._draw(prob, rows.size)] if prob < 1 else rows
-        return self._refer_from(rows, Channel.REFERRAL)
+            cur = np.maximum(current, 0)
+            own = (current >= 0)[:, None] & (self.offer_provider[None, :m] == self.offer_provider[cur][:, None])
+            place = np.where(current >= 0, self.offers.place[cur], self.nearest_place[self.pop.home_row[rows]])
+            at_place = self.offers.place[None, :m] == place[:, None]
+            wijk = np.where(current >= 0, offer_wijk[cur], self.pop.wijk[rows])
+            partner = offer_wijk[None, :m] == wijk[:, None]
+            only = own | at_place | partner
+        return self._discover(rows, channel, stream, scope="local", only=only)
 
     # ------------------------------------------------------------------ 3 mentors
-    def mentors_take_on(self) -> None:
-        """Mentors fill free slots, prioritising the less autonomous (or low means), within their hours."""
-        if not self.mentor_slots:
-            return
+    def end_mentorships(self) -> None:
         pop = self.pop
         ended = (pop.mentored_until > 0) & (pop.mentored_until < self.week)
-        if ended.any():
-            for mentor in self.mentors:
-                mentor.caseload.difference_update(np.flatnonzero(ended & (self.mentor_of == mentor.unique_id)).tolist())
-            self.mentor_of[ended] = -1
-            pop.mentored_until[ended] = 0
-        free = self.mentor_slots - int((pop.mentored_until >= self.week).sum())
-        if free <= 0:
-            return
-        pool = np.flatnonzero((pop.mentored_until == 0) & (pop.level.max(axis=1) < Level.ZELF_DOEN) & (pop.age >= 6)
-                              & self._draw(MENTOR_OUTREACH_PROB))
-        if pool.size == 0:
-            return
+        self.mentor_of[ended] = -1
+        pop.mentored_until[ended] = 0
+
+    def mentor_candidates(self) -> np.ndarray:
+        """Residents reached by a mentor this week, in the scenario's priority order."""
+        pop = self.pop
+        reached = self._everyone("mentors", MENTOR_OUTREACH_PROB) if not hasattr(self, "_mentor_draw_week") or \
+            self._mentor_draw_week != self.week else self._mentor_reached
+        self._mentor_draw_week, self._mentor_reached = self.week, reached
+        pool = np.flatnonzero(reached & (pop.mentored_until == 0) & (pop.level.max(axis=1) < Level.ZELF_DOEN) & (pop.age >= 6))
         priority = self.levers.mentors.priority
         if priority == "less_autonomous":
             key = pop.autonomy[pool]
         elif priority == "low_means":
-            key = (~pop.low_means[pool]).astype(float) + self.rng.random(pool.size) * 0.5
+            key = (~pop.low_means[pool]).astype(float) + pop.curiosity[pool] * 0.5
         else:
-            key = self.rng.random(pool.size)
-        chosen = pool[np.argsort(key, kind="stable")[:free]]
-        self.start_mentorship(chosen, self.mentors)
+            key = pop.curiosity[pool]  # arrival order: a fixed per-resident number, the same in every design
+        return pool[np.argsort(key, kind="stable")]
 
-    def start_mentorship(self, rows: np.ndarray, mentors: list[Mentor]) -> None:
-        """Assign residents to mentors with room; the mentorship lasts the scenario's weeks."""
-        weeks = self.levers.mentors.mentorship_weeks
-        it = iter(rows.tolist())
-        for mentor in mentors:
-            while mentor.free_slots > 0:
-                r = next(it, None)
-                if r is None:
-                    return
-                mentor.caseload.add(r)
-                self.mentor_of[r] = mentor.unique_id
-                self.pop.mentored_until[r] = self.week + weeks - 1
+    def start_mentorship(self, rows: np.ndarray, mentor: Mentor) -> None:
+        """Residents start a mentorship with ``mentor`` for the scenario's weeks."""
+        self.mentor_of[rows] = mentor.unique_id
+        self.pop.mentored_until[rows] = self.week + self.levers.mentors.mentorship_weeks - 1
 
     def mentors_guide(self) -> None:
-        """Mentors help their mentees find the next step of a learning path (they know the whole offer)."""
-        if not self.mentor_slots:
+        """Mentors help their mentees find the next step of a learning path (they know the whole offer) and take it."""
+        if not self.on("mentors"):
             return
         pop, off = self.pop, self.offers
         rows = np.flatnonzero((pop.mentored_until >= self.week) & (pop.enrolled < 0))
         if rows.size == 0:
             return
         m = off.n
-        # a mentor who knows the offer points to offers with room that the mentee can afford
-        occupancy = np.bincount(pop.enrolled[pop.enrolled >= 0], minlength=m)[:m]
-        room = occupancy < off.capacity[:m]
+        room = self.occupancy()[:m] < off.capacity[:m]
         affordable = (off.price[None, :m] <= 0) | (~pop.low_means[rows] | self._fundable(rows))[:, None]
-        learned = self._discover(rows, Channel.MENTOR, scope="local", only=room[None, :] & affordable)
-        # ... and helps the mentee take that step now (seed §3: help to compose a learning path)
+        learned = self._discover(rows, Channel.MENTOR, "mentors", scope="local", only=room[None, :] & affordable)
+        go_draw = self.streams["mentors"].random(pop.n)[rows]
         ok = learned >= 0
-        rows, learned = rows[ok], learned[ok]
-        go = self._draw(self._act_prob(rows) * self.u.search_prob_per_week * 2 * pop.curiosity[rows] * self.u.mentor_effect, rows.size)
+        p = self._act_prob(rows) * self.u.search_prob_per_week * 2 * pop.curiosity[rows] * self.u.mentor_effect
+        go = ok & (go_draw < p)
         if go.any():
             self._enrol(rows[go], learned[go], self._pair_travel(rows[go], learned[go]))
 
@@ -562,7 +658,8 @@ class LearningEcosystem(mesa.Model):
         pop = self.pop
         autonomy = pop.autonomy[rows]
         mentored = pop.mentored_until[rows] >= self.week
-        return np.where(mentored, np.minimum(1.0, autonomy * self.u.mentor_effect), autonomy)
+        effect = self.u.mentor_effect if self.on("mentors") else 1.0
+        return np.where(mentored, np.minimum(1.0, autonomy * effect), autonomy)
 
     def look_for_next_step(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Residents not taking part choose among known offers: interest, level, travel, price, friends, capacity.
@@ -571,10 +668,11 @@ class LearningEcosystem(mesa.Model):
         """
         pop, off, u = self.pop, self.offers, self.u
         m = off.n
+        rng = self.streams["choice"]
         if rows is None:
-            free = np.flatnonzero(pop.enrolled < 0)
-            p = u.search_prob_per_week * 2 * pop.curiosity[free] * self._act_prob(free)
-            rows = free[self._draw(p, free.size)]
+            everyone = np.arange(pop.n)
+            p = u.search_prob_per_week * 2 * pop.curiosity * self._act_prob(everyone)
+            rows = np.flatnonzero((rng.random(pop.n) < p) & (pop.enrolled < 0))
         rows = rows[pop.enrolled[rows] < 0]
         if rows.size == 0 or m == 0:
             return np.zeros(0, dtype=np.int64)
@@ -583,98 +681,105 @@ class LearningEcosystem(mesa.Model):
         ok, tt, fit = self._pair_fit(who, offer)
         # price: low-means residents can only take a paid offer when the club budget pays
         funded = self._fundable(rows)[r_loc]
-        if funded.any():
-            left = np.array([club.budget_left_eur for club in self.clubs])[pop.wijk[who]]
-            price = off.price[offer]
-            funded &= (price <= left) & (pop.funded_eur[who] + price <= self.levers.clubs.cap_per_member_eur)
         can_pay = ~pop.low_means[who]
         paid = off.price[offer] > 0
         ok &= ~paid | can_pay | funded
         r_loc, offer, who, tt, fit, funded, can_pay = (a[ok] for a in (r_loc, offer, who, tt, fit, funded, can_pay))
-        decay = u.distance_decay_per_min * np.where(pop.is_child[who], u.child_distance_factor, 1.0)
-        utility = fit - decay * tt - np.where(funded | ~can_pay, 0.0, u.price_weight * off.price[offer])
-        # friends taking part
-        if u.friend_weight > 0 and pop.friends.shape[1]:
-            fr = pop.friends[who]
-            fr_offer = np.where(fr >= 0, pop.enrolled[np.maximum(fr, 0)], -1)
-            utility += u.friend_weight * (fr_offer == offer[:, None]).any(axis=1)
-        utility += self.rng.gumbel(size=utility.size)
-        best, row = self._best_per_row(r_loc, utility, rows.size)
-        take = utility[best] > OUTSIDE_OPTION + self.rng.gumbel(size=best.size)
+        if self.on("choice"):
+            decay = u.distance_decay_per_min * np.where(pop.is_child[who], u.child_distance_factor, 1.0)
+            utility = fit - decay * tt - np.where(funded | ~can_pay, 0.0, u.price_weight * off.price[offer])
+            if u.friend_weight > 0 and pop.friends.shape[1] and self.on("friends"):
+                fr = pop.friends[who]
+                fr_offer = np.where(fr >= 0, pop.enrolled[np.maximum(fr, 0)], -1)
+                utility += u.friend_weight * (fr_offer == offer[:, None]).any(axis=1)
+        else:  # knocked out: an uninformed pick among known eligible offers, with the same mean appeal
+            utility = np.full(offer.size, float(np.mean(fit)) if fit.size else 0.0)
+        utility = utility + rng.gumbel(size=utility.size)
+        best, row = self._best_per_row(r_loc, utility)
+        take = utility[best] > OUTSIDE_OPTION + rng.gumbel(size=best.size)
         best, row = best[take], row[take]
         return self._enrol(rows[row], offer[best], tt[best])
 
     def _fundable(self, rows: np.ndarray) -> np.ndarray:
         c = self.levers.clubs
-        if not c.enabled or not self.clubs:
+        if not c.enabled or not self.clubs or not self.on("club_budget"):
             return np.zeros(rows.size, dtype=bool)
         pop = self.pop
-        left = np.array([club.budget_left_eur for club in self.clubs])[pop.wijk[rows]]
+        left = np.array([club.budget_left_eur for club in self.clubs])
+        left = np.full(rows.size, left.sum()) if self.clubs_connected() else left[pop.wijk[rows]]
         member = pop.club_member[rows] & (pop.low_means[rows] | (not c.means_test))
         return member & (left > 0) & (pop.funded_eur[rows] < c.cap_per_member_eur)
 
     def _enrol(self, chooser: np.ndarray, choice: np.ndarray, travel: np.ndarray) -> np.ndarray:
-        """Seat choosers up to each offer's capacity (random order), the rest join its waiting list."""
+        """Seat choosers up to each offer's places (random order, the waiting list first); the rest wait.
+
+        Each chooser takes its weight in places; the one who would overfill an offer is
+        seated with the chance of the places left (so a small run fills offers as the
+        whole town would, in expectation).
+        """
         pop, off = self.pop, self.offers
-        # random order, but whoever stands on this offer's waiting list is seated first
-        order = self.rng.permutation(chooser.size)
+        rng = self.streams["enrol"]
+        order = rng.permutation(chooser.size)
         order = order[np.argsort(pop.waiting[chooser[order]] != choice[order], kind="stable")]
         chooser, choice, travel = chooser[order], choice[order], travel[order]
-        occupancy = np.bincount(pop.enrolled[pop.enrolled >= 0], minlength=self.offers_capacity_rows)
-        remaining = off.capacity - occupancy
-        sort = np.argsort(choice, kind="stable")
-        sc = choice[sort]
-        rank_sorted = np.arange(sc.size) - np.searchsorted(sc, sc, side="left")
-        rank = np.empty_like(rank_sorted)
-        rank[sort] = rank_sorted
-        accept = rank < remaining[choice]
-        # the central site: rooms x opening hours bound the person-hours of its offers
-        at_site = off.at_site[choice] & accept
-        if at_site.any():
-            now = pop.enrolled[pop.enrolled >= 0]
-            used = float(off.hours[now][off.at_site[now]].sum())
-            hours = np.where(at_site, off.hours[choice], 0.0)
-            accept &= ~at_site | (used + np.cumsum(hours) <= self.site_person_hours)
+        w = pop.weight[chooser]
+        remaining = off.capacity - self.occupancy()
+        before = _cum_before(choice, w)
+        room = remaining[choice] - before
+        accept = (room >= w - 1e-9) | ((room > 0) & (rng.random(chooser.size) * w < room))
         # the club budget pays for paid offers of members who cannot pay, by rule, until it runs out
-        funded = accept & (off.price[choice] > 0) & self._fundable(chooser)
-        if funded.any():
-            paid = self._pay(chooser, choice, funded)
-            accept &= ~funded | paid | ~pop.low_means[chooser]  # those with means pay themselves
+        needs_pay = accept & (off.price[choice] > 0) & pop.low_means[chooser]
+        if needs_pay.any():
+            paid = self._pay(chooser, choice, needs_pay & self._fundable(chooser))
+            accept &= ~needs_pay | paid
         rejected = ~accept
         pop.waiting[chooser[rejected]] = choice[rejected]
-        np.add.at(self.waitlisted, choice[rejected], 1)
-        self._refused_this_week += int(rejected.sum())
+        np.add.at(self.waitlisted, choice[rejected], w[rejected])
+        np.add.at(self.review_waitlisted, choice[rejected], w[rejected])
+        self._refused_this_week += float(w[rejected].sum())
         who, what = chooser[accept], choice[accept]
         pop.enrolled[who] = what
         pop.weeks_left[who] = off.duration[what]
         pop.waiting[who] = -1
         pop.ever_active[who] = True
         pop.participations[who] += 1
-        np.add.at(self.enrolments, what, 1)
+        self._new_this_week = np.concatenate([getattr(self, "_new_this_week", np.zeros(0, dtype=np.int64)), who])
+        np.add.at(self.enrolments, what, pop.weight[who])
+        np.add.at(self.review_enrolled, what, pop.weight[who])
         offline = ~off.online[what]
-        self._travel_sum += float(travel[accept][offline].sum())
-        self._travel_count += int(offline.sum())
-        self.playlists_started += int((~offline).sum())
+        ww = pop.weight[who]
+        self._travel_sum += float((travel[accept] * ww)[offline].sum())
+        self._travel_count += float(ww[offline].sum())
+        self.playlists_started += float(ww[~offline].sum())
         return who
 
     def _pay(self, chooser: np.ndarray, choice: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Spend club budgets in priority order; returns which of ``mask`` got paid."""
+        """Spend club budgets on members who cannot pay: the priority group from its reserve first.
+
+        With connected clubs, a member whose own club has run out is paid by the club with
+        most left. Returns which choosers got paid.
+        """
         pop, c = self.pop, self.levers.clubs
         idx = np.flatnonzero(mask)
-        who, price = chooser[idx], self.offers.price[choice[idx]]
-        if c.priority == "less_autonomous":
-            idx_order = np.argsort(pop.autonomy[who], kind="stable")
-        elif c.priority == "lowest_level":
-            idx_order = np.argsort(pop.level[who].max(axis=1), kind="stable")
-        else:
-            idx_order = np.arange(idx.size)
         paid = np.zeros(chooser.size, dtype=bool)
+        if idx.size == 0:
+            return paid
+        who, price = chooser[idx], self.offers.price[choice[idx]]
+        prio = self.priority_group[who]
+        idx_order = np.argsort(~prio, kind="stable")  # the priority group is served first within the week
+        connected = self.clubs_connected()
         for j in idx_order:
-            r, club = who[j], self.clubs[pop.wijk[who[j]]]
-            if club.can_pay(price[j], pop.funded_eur[r]):
-                club.pay_for(price[j])
+            r = who[j]
+            if pop.funded_eur[r] + price[j] > c.cap_per_member_eur + 1e-9:
+                continue
+            cost = price[j] * pop.weight[r]
+            club = self.clubs[pop.wijk[r]]
+            if not club.can_pay(cost, bool(prio[j])) and connected:
+                club = max(self.clubs, key=lambda cl: cl.budget_left_eur if prio[j] else cl.open_left)
+            if club.can_pay(cost, bool(prio[j])):
+                club.pay_for(cost, bool(prio[j]))
                 pop.funded_eur[r] += price[j]
-                self.budget_spent_eur += price[j] / self.population_scale
+                self.budget_spent_eur += cost
                 paid[idx[j]] = True
         return paid
 
@@ -682,6 +787,8 @@ class LearningEcosystem(mesa.Model):
     def take_part(self) -> None:
         """Participants take part; on completion they progress, may earn a badge and are referred onward."""
         pop, off, u = self.pop, self.offers, self.u
+        rng = self.streams["take_part"]
+        draws = rng.random((pop.n, 2))
         busy = np.flatnonzero(pop.enrolled >= 0)
         pop.weeks_left[busy] -= 1
         done = busy[pop.weeks_left[busy] <= 0]
@@ -690,105 +797,136 @@ class LearningEcosystem(mesa.Model):
         offer = pop.enrolled[done]
         online = off.online[offer]
         p_complete = u.completion_prob * np.where(online, u.playlist_completion_factor, 1.0)
-        completed = self._draw(p_complete, done.size)
+        completed = draws[done, 0] < p_complete
         who, what = done[completed], offer[completed]
-        np.add.at(self.completions, what, 1)
+        ww = pop.weight[who]
+        np.add.at(self.completions, what, ww)
         pop.completions[who] += 1
-        self.playlists_completed += int(online[completed].sum())
-        # progression: one step up in each theme of the offer, when the offer is above one's level
-        if u.progression_prob > 0:
+        self.playlists_completed += float(ww[online[completed]].sum())
+        if u.progression_prob > 0 and self.on("progression"):
             lvl = off.level[what]
-            moves = self._draw(u.progression_prob, who.size)
+            moves = draws[who, 1] < u.progression_prob
             for t in range(len(THEMES)):
                 sel = moves & off.themes[what, t] & (lvl > pop.level[who, t])
                 pop.level[who[sel], t] += 1
-        if self.levers.badges.enabled:
+        if self.levers.badges.enabled and self.on("badges"):
             earned = off.badge[what]
             pop.badges[who[earned]] += 1
             pop.badges_unused[who[earned]] += 1
-        # referral to a next step happens while still at the provider
-        p_ref = min(1.0, u.referral_prob * (1.5 if self.levers.wegwijzer.shared_overview else 1.0))
-        self.refer(who, p_ref)
         pop.enrolled[done] = -1
         pop.weeks_left[done] = 0
+        if self.on("referral"):
+            self.refer(who, what)
+
+    def refer(self, rows: np.ndarray, finished: np.ndarray) -> np.ndarray:
+        """After an activity the provider refers participants onward (seed §1: "na een ervaring
+        gemakkelijk een volgende activiteit vinden").
+
+        Chance ``referral_prob`` (×1.5 with the shared overview). With the shared overview the
+        next activity is also easy to take: a referred resident starts it at once with chance
+        ``next_step_prob`` when it has places. Completers who learn of no next step count
+        towards their provider's review (a follow-on offer may be added).
+        """
+        shared = self.levers.wegwijzer.shared_overview
+        p_ref = min(1.0, self.u.referral_prob * (1.5 if shared else 1.0))
+        draw = self.streams["referral"].random((self.pop.n, 2))
+        go = draw[rows, 0] < p_ref
+        rows, finished = rows[go], finished[go]
+        learned = self._refer_from(rows, Channel.REFERRAL, "referral", at=finished)
+        stuck = learned < 0
+        np.add.at(self.review_stuck, finished[stuck], self.pop.weight[rows[stuck]])
+        if shared and rows.size:
+            take = (learned >= 0) & (draw[rows, 1] < self.u.next_step_prob)
+            if take.any():
+                self._enrol(rows[take], learned[take], self._pair_travel(rows[take], learned[take]))
+        return learned
 
     # ------------------------------------------------------------------ 6 badges
     def unlock_opportunities(self) -> None:
         """Badge holders take up the limited opportunities (internship, workshop, coaching)."""
         b = self.levers.badges
-        if not b.enabled or b.opportunity_places_per_year <= 0:
+        if not b.enabled or b.opportunity_places_per_year <= 0 or not self.on("opportunities"):
             return
-        pop = self.pop
-        self.opportunity_places += b.opportunity_places_per_year * self.population_scale / 52
-        places = int(self.opportunity_places)
-        if places <= 0:
-            return
-        claim = np.flatnonzero((pop.badges_unused > 0) & self._draw(self.u.opportunity_uptake_prob))
+        pop, rng = self.pop, self.streams["opportunities"]
+        self.opportunity_places += b.opportunity_places_per_year / 52
+        claim = np.flatnonzero((pop.badges_unused > 0) & (rng.random(pop.n) < self.u.opportunity_uptake_prob))
         if claim.size == 0:
             return
-        taken = self.rng.permutation(claim)[:places]
-        self.opportunity_places -= taken.size
+        claim = rng.permutation(claim)
+        cum = np.cumsum(pop.weight[claim])
+        taken = claim[cum <= self.opportunity_places + 1e-9]
+        if taken.size == 0:
+            return
+        self.opportunity_places -= float(pop.weight[taken].sum())
         kinds = list(b.opportunity_kinds) or ["workshop"]
-        for kind in self.rng.choice(len(kinds), size=taken.size):
-            self.opportunities_by_kind[str(kinds[kind])] = self.opportunities_by_kind.get(str(kinds[kind]), 0) + 1
+        for kind, w in zip(rng.choice(len(kinds), size=taken.size), pop.weight[taken]):
+            key = str(kinds[kind])
+            self.opportunities_by_kind[key] = self.opportunities_by_kind.get(key, 0.0) + float(w)
         pop.badges_unused[taken] -= 1
         pop.opportunities[taken] += 1
         # an internship, workshop or coaching is a zelf doen experience in one's favourite theme
         fav = pop.interests[taken].argmax(axis=1)
-        up = self._draw(self.u.progression_prob, taken.size) & (pop.level[taken, fav] < Level.ZELF_DOEN)
-        pop.level[taken[up], fav[up]] += 1
+        up = (rng.random(taken.size) < self.u.progression_prob) & (pop.level[taken, fav] < Level.ZELF_DOEN)
+        if self.on("progression"):
+            pop.level[taken[up], fav[up]] += 1
 
     # ------------------------------------------------------------------ 7 peer groups, learners become teachers
-    def peer_groups_meet(self) -> None:
-        """Residents at samen/zelf doen join peer groups with a host; members learn from each other."""
-        if not self.peer_slots:
+    def peer_candidates(self) -> np.ndarray:
+        """Residents at samen/zelf doen who want to join a peer group this week (random order, fixed per week)."""
+        if getattr(self, "_peer_week", None) != self.week:
+            pop, rng = self.pop, self.streams["peer"]
+            want = rng.random(pop.n) < self.u.peer_join_prob
+            self._peer_pool = rng.permutation(np.flatnonzero(want & (pop.level.max(axis=1) >= Level.SAMEN_DOEN)))
+            self._peer_progress_draw = rng.random(pop.n)
+            self._peer_week = self.week
+        pop = self.pop
+        pool = self._peer_pool
+        return pool[pop.peer_until[pool] < self.week]
+
+    def join_peer_group(self, rows: np.ndarray, host: Host) -> None:
+        pop = self.pop
+        pop.peer_until[rows] = self.week + PEER_GROUP_WEEKS - 1
+        self.host_of[rows] = host.unique_id
+        pop.ever_active[rows] = True
+
+    def peer_members_progress(self, members: np.ndarray) -> None:
+        """Peer-group members move up a level in a theme they are at samen doen in (peer_progress_prob a week)."""
+        if members.size == 0:
             return
-        pop, u = self.pop, self.u
-        in_group = pop.peer_until >= self.week
-        free = self.peer_slots - int(in_group.sum())
-        if free > 0:
-            pool = np.flatnonzero(~in_group & (pop.level.max(axis=1) >= Level.SAMEN_DOEN) & self._draw(u.peer_join_prob))
-            join = self.rng.permutation(pool)[:free]
-            pop.peer_until[join] = self.week + PEER_GROUP_WEEKS - 1
-            pop.ever_active[join] = True
-        members = np.flatnonzero(pop.peer_until >= self.week)
-        grow = members[self._draw(u.peer_progress_prob, members.size)]
-        if grow.size:
+        self.peer_candidates()  # makes this week's draws
+        pop = self.pop
+        grow = members[self._peer_progress_draw[members] < self.u.peer_progress_prob]
+        if grow.size and self.on("progression"):
             lvl = pop.level[grow]
             theme = np.where(lvl == Level.SAMEN_DOEN, pop.interests[grow], -1.0).argmax(axis=1)
             up = lvl[np.arange(grow.size), theme] == Level.SAMEN_DOEN
             pop.level[grow[up], theme[up]] += 1
 
     def learners_become_teachers(self) -> None:
-        """With matchmaking, residents at zelf doen start offers of their own (new offers appear)."""
+        """With matchmaking, residents at zelf doen start offers of their own (new offers appear).
+
+        A simulated resident stands for ``weight`` residents: its offer has ``weight ×
+        teacher_capacity`` places, and learners' offers stop at ``max_new_offers`` teachers.
+        """
         pg = self.levers.peer_groups
-        room = self.offers_capacity_rows - self.offers.n
-        if not (pg.enabled and pg.matchmaking) or room <= 0:
+        if not (pg.enabled and pg.matchmaking) or not self.on("learners_become_teachers") or self.max_new_offers <= 0:
             return
-        pop, off = self.pop, self.offers
-        ready = np.flatnonzero(~pop.is_teacher & (pop.level.max(axis=1) >= Level.ZELF_DOEN) & self._draw(self.u.teacher_prob_per_week))
-        ready = self.rng.permutation(ready)[:room]
-        if ready.size == 0:
-            return
-        s = self.population_scale
+        pop, off, rng = self.pop, self.offers, self.streams["teachers"]
+        draw = rng.random(pop.n)
+        teachers = float(pop.weight[pop.is_teacher].sum())
+        ready = np.flatnonzero(~pop.is_teacher & (pop.level.max(axis=1) >= Level.ZELF_DOEN) & (draw < self.u.teacher_prob_per_week))
+        ready = rng.permutation(ready)
+        ready = ready[teachers + np.cumsum(pop.weight[ready]) <= pg.max_new_offers + 1e-9]
+        ready = ready[: max(0, self.offers_capacity_rows - FOLLOW_ON_ROWS - off.n)]
         for r in ready.tolist():
-            k = off.n
             theme = int(np.where(pop.level[r] >= Level.ZELF_DOEN, pop.interests[r], -1.0).argmax())
-            off.ids.append(f"learner:{self.week}:{r}")
-            off.titles.append(f"{THEMES[theme].label_nl}: van bewoner voor bewoners")
-            off.providers.append(f"bewoner {r}")
-            off.provider_type.append(ProviderType.RESIDENT)
-            off.themes[k] = False
-            off.themes[k, theme] = True
-            off.level[k] = Level.SAMEN_DOEN
-            off.age_min[k], off.age_max[k] = 6, 100
-            off.place[k] = self.nearest_place[pop.home_row[r]] if len(self.places_xy) else -1
-            off.online[k] = off.place[k] < 0
-            off.capacity[k] = int(stochastic_round(self.rng, pg.teacher_capacity * s))
-            off.duration[k], off.start_week[k], off.end_week[k] = 6, self.week + 1, 10_000
-            off.hours[k], off.price[k], off.badge[k] = 2.0, 0.0, False
-            off.from_learner[k] = True
-            off.n = k + 1
+            place = self.nearest_place[pop.home_row[r]] if len(self.places_xy) else -1
+            themes = np.zeros(len(THEMES), dtype=bool)
+            themes[theme] = True
+            k = off.append(f"learner:{self.week}:{r}", f"{THEMES[theme].label_nl}: van bewoner voor bewoners", f"bewoner {r}",
+                           ProviderType.RESIDENT, themes=themes, level=Level.SAMEN_DOEN, age_min=6, age_max=100,
+                           place=place, online=place < 0, capacity=float(pg.teacher_capacity * pop.weight[r]), duration=6,
+                           start_week=self.week + 1, end_week=10_000, hours=2.0, price=0.0, badge=False, from_learner=True)
             self.primary_theme[k] = theme
             provider = Provider(self, f"bewoner {r}", ProviderType.RESIDENT)
             provider.offers.append(k)
@@ -798,13 +936,73 @@ class LearningEcosystem(mesa.Model):
             # the matchmaking platform makes the new offer findable: friends and digital neighbours
             fr = pop.friends[r]
             fr = fr[fr >= 0]
-            neighbours = np.flatnonzero((pop.wijk == pop.wijk[r]) & pop.digital & self._draw(0.05))
+            neighbours = np.flatnonzero((pop.wijk == pop.wijk[r]) & pop.digital & (rng.random(pop.n) < 0.05))
             reach = np.union1d(fr, neighbours)
             new = ~self.known[reach, k]
             self.known[reach, k] = True
-            self.discoveries[Channel.MATCHMAKING] += int(new.sum())
+            self.discoveries[Channel.MATCHMAKING] += float(pop.weight[reach[new]].sum())
+
+    # ------------------------------------------------------------------ 8 providers adapt
+    def has_next_step(self, k: int) -> bool:
+        """Whether an open offer one level above offer ``k`` exists in its theme, in its wijk, at the site or online."""
+        off = self.offers
+        m = off.n
+        theme, level = self.primary_theme[k], off.level[k]
+        wijk = self._offer_wijk()
+        local = (wijk == wijk[k]) | off.at_site[:m] | off.online[:m]
+        nxt = (off.level[:m] == level + 1) & off.themes[:m, theme] & (off.end_week[:m] >= self.week) & (off.capacity[:m] > 0)
+        return bool((nxt & local).any())
+
+    def add_follow_on(self, provider: Provider, k: int, share: float) -> int | None:
+        """A provider adds a follow-on offer one level above offer ``k``, at the same place."""
+        off = self.offers
+        if off.n >= self.offers_capacity_rows:
+            return None
+        level = int(off.level[k]) + 1
+        new = off.append(f"{off.ids[k]}:vervolg", f"{off.titles[k]} — vervolg", off.providers[k], off.provider_type[k],
+                         themes=off.themes[k].copy(), level=level, age_min=off.age_min[k], age_max=off.age_max[k],
+                         place=off.place[k], online=off.online[k], at_site=off.at_site[k],
+                         capacity=max(1.0, share * off.capacity[k]), duration=off.duration[k], start_week=self.week + 1,
+                         end_week=10_000, hours=off.hours[k], price=off.price[k], badge=off.badge[k] or level == Level.ZELF_DOEN)
+        self.primary_theme[new] = self.primary_theme[k]
+        provider.offers.append(new)
+        self.offer_provider[new] = self.offer_provider[k]
+        # the provider tells its own completers of the new step
+        completed_here = self.known[:, k] & (self.pop.participations > 0)
+        self.known[completed_here, new] = True
+        return new
 
     # ================================================================== tallies for indicators
+    def _record_uptake(self) -> None:
+        """Participants and newcomers per offer, wijk and age group this week (true scale)."""
+        pop = self.pop
+        busy = np.flatnonzero(pop.enrolled >= 0)
+        new = getattr(self, "_new_this_week", np.zeros(0, dtype=np.int64))
+        self._new_this_week = np.zeros(0, dtype=np.int64)
+        if busy.size == 0:
+            return
+        is_new = np.zeros(pop.n, dtype=bool)
+        is_new[new] = True
+        key = (pop.enrolled[busy].astype(np.int64) * self.n_wijken + pop.wijk[busy]) * len(AGE_GROUPS) + self._age_group_index[busy]
+        uniq, inv = np.unique(key, return_inverse=True)
+        part = np.bincount(inv, weights=pop.weight[busy])
+        newc = np.bincount(inv, weights=pop.weight[busy] * is_new[busy])
+        self._uptake.append(pd.DataFrame({"week": self.week, "key": uniq, "participants": part, "new_participants": newc}))
+
+    def uptake_frame(self) -> pd.DataFrame:
+        """Weekly uptake: week, offer_id, wijk, age_group, participants, new_participants (true scale)."""
+        if not self._uptake:
+            return pd.DataFrame(columns=["week", "offer_id", "wijk", "age_group", "participants", "new_participants"])
+        frame = pd.concat(self._uptake, ignore_index=True)
+        key = frame.pop("key").to_numpy()
+        g = len(AGE_GROUPS)
+        offer, rest = np.divmod(key, self.n_wijken * g)
+        wijk, age = np.divmod(rest, g)
+        frame.insert(1, "offer_id", np.asarray(self.offers.ids, dtype=object)[offer])
+        frame.insert(2, "wijk", np.asarray(self.wijk_names, dtype=object)[wijk])
+        frame.insert(3, "age_group", np.asarray([a[0] for a in AGE_GROUPS], dtype=object)[age])
+        return frame
+
     def mentor_utilisation_mean(self) -> float:
         return float(np.mean(self._mentor_use_weekly)) if self._mentor_use_weekly else 0.0
 

@@ -7,8 +7,8 @@ run starts with:
    provider typically offers today (:data:`CATALOGUE_RULES`, an assumption written
    down from the source document's examples: academies' lessons and recitals, the
    library's reading clubs, youth houses, sports clubs, neighbourhood cooking...);
-2. the **central site**: permanent providers and rotating guests bring their
-   catalogue offers to the site (Regina Mundi by default) for the site's rooms;
+2. the **central site**: permanent providers move part of their offer to the site
+   and rotating guests bring theirs, timetabled into the site's rooms (:mod:`model.site`);
 3. **playlists**: curated online sequences (LRNG);
 4. the workshop's own offers (an id equal to a catalogue offer replaces it; the
    catalogue's ``removed_offers`` drop offers).
@@ -133,31 +133,6 @@ def catalogue_offers(venues: pd.DataFrame, capacity_scale: float = 1.0) -> list[
     return offers
 
 
-def central_site_offers(scenario: Scenario, horizon: int | None = None) -> list[OfferSpec]:
-    """Offers that permanent providers and rotating guests hold at the central site (guests rotate up to ``horizon`` weeks)."""
-    site = scenario.levers.central_site
-    if not site.enabled:
-        return []
-    place = PlaceSpec(kind="central_site")
-    offers: list[OfferSpec] = []
-    for ptype in dict.fromkeys(site.permanent_providers):
-        for rule in CATALOGUE_RULES[ProviderType(ptype)]:
-            offers.append(rule_offer(rule, f"site:{ptype.value}:{rule.key}", f"{site.name} ({ptype.label_nl})", ptype, place,
-                                     title_suffix=f" @ {site.name}"))
-    horizon = horizon or scenario.run.weeks
-    guests = list(dict.fromkeys(site.guest_providers))
-    if guests:
-        week, turn = 1, 0
-        while week <= horizon:
-            ptype = ProviderType(guests[turn % len(guests)])
-            end = min(horizon, week + site.guest_weeks - 1)
-            for rule in CATALOGUE_RULES[ptype]:
-                offers.append(rule_offer(rule, f"site:guest{turn}:{ptype.value}:{rule.key}", f"{site.name} (gast: {ptype.label_nl})",
-                                         ptype, place, start_week=week, end_week=end, title_suffix=f" @ {site.name} (gast)"))
-            week, turn = end + 1, turn + 1
-    return offers
-
-
 def playlist_offers(scenario: Scenario) -> list[OfferSpec]:
     """Curated online playlists (LRNG): one theme each, alternating zien doen and samen doen."""
     spec = scenario.levers.playlists
@@ -176,16 +151,59 @@ def playlist_offers(scenario: Scenario) -> list[OfferSpec]:
     return offers
 
 
-def build_offer_specs(scenario: Scenario, venues: pd.DataFrame, horizon: int | None = None) -> list[OfferSpec]:
-    """Every offer a run starts with, in a stable order (catalogue, site, playlists, workshop)."""
+def site_xy(scenario: Scenario, venues: pd.DataFrame) -> tuple[float, float] | None:
+    """EPSG:31370 coordinates of the central site's place (None when it cannot be located)."""
+    place = scenario.levers.central_site.place
+    if place.kind == "venue":
+        if place.venue_id not in venues.index:
+            return None
+        row = venues.loc[place.venue_id]
+        return float(row["x"]), float(row["y"])
+    if place.kind == "point":
+        from pyproj import Transformer
+
+        x, y = Transformer.from_crs(4326, 31370, always_xy=True).transform(place.lon, place.lat)
+        return float(x), float(y)
+    return None
+
+
+def build_offers(scenario: Scenario, venues: pd.DataFrame, horizon: int | None = None,
+                 knock_out: frozenset[str] = frozenset()) -> tuple[list[OfferSpec], "SitePlan"]:
+    """Every offer a run starts with (catalogue, site, playlists, workshop), and the site's timetable.
+
+    Permanent providers at the central site take the places they move there away from
+    their own venue (:mod:`model.site`); an offer left with no places is dropped.
+    """
+    from model.site import SitePlan, plan_site
+
+    horizon = horizon or scenario.run.weeks
     cat = scenario.levers.catalogue
     offers = catalogue_offers(venues, cat.offers_per_provider) if cat.enabled else []
-    offers += central_site_offers(scenario, horizon) + playlist_offers(scenario)
     by_id = {offer.id: offer for offer in offers}
+    site_on = scenario.levers.central_site.enabled and "central_site" not in knock_out
     for offer in scenario.levers.offers:
-        by_id[offer.id] = offer  # a workshop offer with a catalogue id replaces (moves/edits) it
+        if not (site_on and offer.place.kind == "central_site"):
+            by_id[offer.id] = offer  # a workshop offer with a catalogue id replaces (moves/edits) it
+    plan = plan_site(scenario, list(by_id.values()), venues, site_xy(scenario, venues), horizon,
+                     CATALOGUE_RULES) if site_on else SitePlan()
+    for offer_id, moved in plan.moved_from.items():
+        left = by_id[offer_id].capacity_per_week - moved
+        if left >= 1:
+            by_id[offer_id] = by_id[offer_id].model_copy(update={"capacity_per_week": left})
+        else:
+            del by_id[offer_id]
+    for offer in plan.offers:
+        by_id[offer.id] = offer
+    if "playlists" not in knock_out:
+        for offer in playlist_offers(scenario):
+            by_id.setdefault(offer.id, offer)
     removed = set(cat.removed_offers)
-    return [offer for offer_id, offer in by_id.items() if offer_id not in removed]
+    return [offer for offer_id, offer in by_id.items() if offer_id not in removed], plan
+
+
+def build_offer_specs(scenario: Scenario, venues: pd.DataFrame, horizon: int | None = None) -> list[OfferSpec]:
+    """Every offer a run starts with, in a stable order (catalogue, site, playlists, workshop)."""
+    return build_offers(scenario, venues, horizon)[0]
 
 
 @dataclass
@@ -201,7 +219,7 @@ class OfferTable:
     age_min: np.ndarray
     age_max: np.ndarray
     place: np.ndarray  # (m,) int, index into the model's places; -1 online
-    capacity: np.ndarray  # (m,) int, places at the simulated population scale
+    capacity: np.ndarray  # (m,) float, places at true scale (a simulated participant takes its weight in places)
     duration: np.ndarray
     start_week: np.ndarray
     end_week: np.ndarray
@@ -217,6 +235,24 @@ class OfferTable:
     @property
     def size(self) -> int:
         return self.n
+
+    def is_open(self, k: int, week: int) -> bool:
+        """Whether offer ``k`` accepts newcomers in ``week``."""
+        return bool(self.start_week[k] <= week <= self.end_week[k] and self.capacity[k] > 0)
+
+    def append(self, offer_id: str, title: str, provider: str, provider_type: ProviderType, **values) -> int:
+        """Fill the next free row with a new offer (learners' offers, follow-on offers); returns its index."""
+        k = self.n
+        if k >= self.capacity.size:
+            raise IndexError("no free row for a new offer")
+        self.ids.append(offer_id)
+        self.titles.append(title)
+        self.providers.append(provider)
+        self.provider_type.append(provider_type)
+        for name, value in values.items():
+            getattr(self, name)[k] = value
+        self.n = k + 1
+        return k
 
     def frame(self) -> pd.DataFrame:
         n = self.n

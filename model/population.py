@@ -1,7 +1,19 @@
 """The residents of Genk as arrays: who they are, where they live, what they know and do.
 
-Residents are Mesa agents (:class:`model.agents.Resident`) whose state lives here, one
-row each, so that the model can decide for all of them at once with numpy.
+Residents are an **array-backed population**: one row per simulated resident, no Mesa
+agent object each (65,463 objects would cost more to create than a year of the model
+takes to run). Their rules are written once, for a batch of rows, as the methods of
+:class:`model.model.LearningEcosystem` (``look_for_next_step``, ``take_part``, ...);
+a rule for one resident is the same code with a batch of one.
+
+**Weighted residents.** A run simulates ``population_scale`` of Genk, but never fewer
+than ``min_residents_per_wijk`` residents in a wijk (when it has that many): residents
+are drawn per wijk (stratified) and each carries a ``weight`` = the wijk's residents
+(the addresses' expected residents, summing to Statbel's 65,463) ÷ the wijk's simulated
+residents. Every count is a sum of weights, every share a weighted mean, every capacity
+is in true places (a participant of weight 20 takes 20 places), so a small run
+estimates the whole town rather than a town of a few thousand, and small wijken are
+not left to a dozen residents.
 
 Synthesis (each an assumption, documented in ``model/README.md``):
 - homes: CRAB address points drawn with the geography's weights (population per
@@ -36,6 +48,7 @@ class Population:
     """One row per simulated resident."""
 
     address: np.ndarray  # int: address_id of the home
+    weight: np.ndarray  # float: residents of Genk this simulated resident stands for
     home_row: np.ndarray  # int: row of the home in the travel-time matrices
     wijk: np.ndarray  # int: index into the model's wijk names
     age: np.ndarray  # int years
@@ -52,7 +65,8 @@ class Population:
     # dynamic state
     enrolled: np.ndarray  # int offer index, -1 = none
     weeks_left: np.ndarray
-    ever_active: np.ndarray  # bool
+    ever_active: np.ndarray  # bool: took part (enrolled in an offer or a peer group) at least once
+    exposed: np.ndarray  # bool: attended a showcase (zag het doen) at least once
     participations: np.ndarray  # int
     completions: np.ndarray  # int
     badges: np.ndarray  # int earned
@@ -86,11 +100,11 @@ class Population:
         """One row per resident: the state a researcher looks at."""
         top = self.interests.argmax(axis=1)
         return pd.DataFrame({
-            "address_id": self.address, "wijk": np.asarray(wijk_names, dtype=object)[self.wijk], "age": self.age,
+            "address_id": self.address, "weight": self.weight, "wijk": np.asarray(wijk_names, dtype=object)[self.wijk], "age": self.age,
             "age_group": self.age_group(), "low_means": self.low_means, "digital": self.digital,
             "mode": [MODES[m].value for m in self.mode], "autonomy": self.autonomy, "curiosity": self.curiosity,
             "favourite_theme": [THEMES[t].value for t in top], "max_level": self.level.max(axis=1),
-            "ever_active": self.ever_active, "participations": self.participations, "badges": self.badges,
+            "ever_active": self.ever_active, "exposed": self.exposed, "participations": self.participations, "badges": self.badges,
             "opportunities": self.opportunities, "mentored": self.mentored, "is_teacher": self.is_teacher,
         })
 
@@ -136,17 +150,33 @@ def _friends(rng: np.random.Generator, wijk: np.ndarray, age: np.ndarray, mean_f
     return friends
 
 
+def residents_per_wijk(true_residents: np.ndarray, population_scale: float, min_per_wijk: int) -> np.ndarray:
+    """Simulated residents per wijk: the scaled count, at least ``min_per_wijk``, at most the wijk's residents."""
+    true_residents = np.asarray(true_residents, dtype=float)
+    n = np.maximum(np.round(true_residents * population_scale), min_per_wijk)
+    n = np.minimum(n, np.ceil(true_residents))
+    return np.where(true_residents > 0, np.maximum(n, 1), 0).astype(np.int64)
+
+
 def synthesize(geography, uncertainties, population_scale: float, n_total: int, wijk_index: dict[str, int],
-               rng: np.random.Generator) -> tuple[Population, np.ndarray]:
-    """Draw the simulated residents; returns them and the unique home addresses (rows of the travel matrices)."""
+               rng: np.random.Generator, min_per_wijk: int = 0) -> tuple[Population, np.ndarray]:
+    """Draw the simulated residents per wijk; returns them and the unique home addresses (rows of the travel matrices)."""
     u = uncertainties
-    n = max(10, int(round(n_total * population_scale)))
     addresses = geography.addresses
     weights = addresses["weight"].to_numpy(dtype=float)
-    address = rng.choice(len(addresses), size=n, p=weights / weights.sum())
-    address.sort()  # residents ordered by home: neighbours are near in memory
+    weights = weights * (n_total / weights.sum())
+    address_wijk = np.array([wijk_index[w] for w in addresses["wijk"].to_numpy()], dtype=np.int32)
+    per_wijk_true = np.bincount(address_wijk, weights=weights, minlength=len(wijk_index))
+    per_wijk_sim = residents_per_wijk(per_wijk_true, population_scale, min_per_wijk)
+    parts = []
+    for w in np.flatnonzero(per_wijk_sim):
+        rows = np.flatnonzero(address_wijk == w)
+        parts.append(rng.choice(rows, size=int(per_wijk_sim[w]), p=weights[rows] / weights[rows].sum()))
+    address = np.sort(np.concatenate(parts))  # residents ordered by home: neighbours are near in memory
+    n = address.size
     homes, home_row = np.unique(address, return_inverse=True)
-    wijk = np.array([wijk_index[w] for w in addresses["wijk"].to_numpy()[address]], dtype=np.int32)
+    wijk = address_wijk[address]
+    weight = (per_wijk_true / np.maximum(per_wijk_sim, 1))[wijk]
 
     pop_table = geography.population.groupby("age")["count"].sum()
     ages = pop_table.index.to_numpy(dtype=int)
@@ -174,10 +204,10 @@ def synthesize(geography, uncertainties, population_scale: float, n_total: int, 
         return np.zeros(n, dtype=dtype)
 
     pop = Population(
-        address=address, home_row=home_row.astype(np.int64), wijk=wijk, age=age.astype(np.int16), interests=interests,
+        address=address, weight=weight, home_row=home_row.astype(np.int64), wijk=wijk, age=age.astype(np.int16), interests=interests,
         curiosity=curiosity, autonomy=autonomy, low_means=low_means, digital=digital, mode=mode, max_travel=max_travel,
         friends=friends, level=level, level_start=level.copy(), enrolled=np.full(n, -1, dtype=np.int32), weeks_left=zeros(),
-        ever_active=zeros(bool), participations=zeros(), completions=zeros(), badges=zeros(), badges_unused=zeros(),
+        ever_active=zeros(bool), exposed=zeros(bool), participations=zeros(), completions=zeros(), badges=zeros(), badges_unused=zeros(),
         opportunities=zeros(), mentored_until=zeros(), peer_until=zeros(), is_teacher=zeros(bool), club_member=zeros(bool),
         funded_eur=zeros(float), waiting=np.full(n, -1, dtype=np.int32),
     )

@@ -32,11 +32,16 @@ class Results:
     by_offer: pd.DataFrame  # one row per offer
     progression: pd.DataFrame  # theme, level, residents_start, residents_end (true scale)
     channels: pd.DataFrame  # channel, discoveries (true scale)
+    uptake: pd.DataFrame = field(default_factory=pd.DataFrame)  # week, offer_id, wijk, age_group, participants, new_participants
+    site: pd.DataFrame = field(default_factory=pd.DataFrame)  # central site timetable: room, offer, sessions, places, uptake
+    unscheduled: list[str] = field(default_factory=list)  # site offers that found no room hours
+    knocked_out: list[str] = field(default_factory=list)  # mechanisms switched off in this run
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # levers that cannot bite in this scenario
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"weekly": self.weekly, "by_wijk": self.by_wijk, "by_group": self.by_group, "by_offer": self.by_offer,
-                "progression": self.progression, "channels": self.channels}
+                "progression": self.progression, "channels": self.channels, "uptake": self.uptake, "site": self.site}
 
     def wijk_table(self) -> pd.DataFrame:
         """Wide table: one row per wijk, one column per wijk indicator."""
@@ -47,22 +52,23 @@ class Results:
                 "population_scale": self.population_scale, **self.summary}
 
 
-def _group_reach(pop, mask_groups: dict[str, np.ndarray], scale: float, grouping: str) -> list[dict]:
+def _group_reach(pop, mask_groups: dict[str, np.ndarray], grouping: str) -> list[dict]:
     rows = []
     for group, mask in mask_groups.items():
-        n = int(mask.sum())
-        active = int(pop.ever_active[mask].sum())
+        n = float(pop.weight[mask].sum())
+        active = float(pop.weight[mask & pop.ever_active].sum())
         rows += [
-            {"grouping": grouping, "group": group, "indicator": "residents", "value": n / scale},
-            {"grouping": grouping, "group": group, "indicator": "participants", "value": active / scale},
+            {"grouping": grouping, "group": group, "indicator": "residents", "value": n},
+            {"grouping": grouping, "group": group, "indicator": "participants", "value": active},
             {"grouping": grouping, "group": group, "indicator": "reach", "value": 100 * active / n if n else 0.0},
         ]
     return rows
 
 
 def collect_results(model) -> Results:
-    """Turn a finished model into :class:`Results` (tidy frames)."""
-    pop, s = model.pop, model.population_scale
+    """Turn a finished model into :class:`Results` (tidy frames, every count at true scale)."""
+    pop = model.pop
+    wt = pop.weight
     summary = {name: ind(model) for name, ind in INDICATORS.items()}
     weekly = model.datacollector.get_model_vars_dataframe().reset_index(names="step")
     weekly["week"] = weekly["step"] + 1
@@ -71,15 +77,18 @@ def collect_results(model) -> Results:
     # per wijk
     w = pop.wijk
     nw = model.n_wijken
-    n = np.bincount(w, minlength=nw).astype(float)
-    active = np.bincount(w, weights=pop.ever_active.astype(float), minlength=nw)
-    low = np.bincount(w, weights=pop.low_means.astype(float), minlength=nw)
-    low_active = np.bincount(w, weights=(pop.ever_active & pop.low_means).astype(float), minlength=nw)
-    steps = np.bincount(w, weights=(pop.level - pop.level_start).clip(min=0).sum(axis=1).astype(float), minlength=nw)
+    n_sim = np.bincount(w, minlength=nw).astype(float)
+    n = np.bincount(w, weights=wt, minlength=nw)
+    active = np.bincount(w, weights=wt * pop.ever_active, minlength=nw)
+    exposed = np.bincount(w, weights=wt * pop.exposed, minlength=nw)
+    low = np.bincount(w, weights=wt * pop.low_means, minlength=nw)
+    low_active = np.bincount(w, weights=wt * (pop.ever_active & pop.low_means), minlength=nw)
+    steps = np.bincount(w, weights=wt * (pop.level - pop.level_start).clip(min=0).sum(axis=1), minlength=nw)
     with np.errstate(invalid="ignore", divide="ignore"):
         wijk_values = {
-            "residents": n / s, "simulated_residents": n, "participants": active / s, "reach": np.where(n > 0, 100 * active / n, np.nan),
-            "reach_low_means": np.where(low > 0, 100 * low_active / low, np.nan), "progression_steps": steps / s,
+            "residents": n, "simulated_residents": n_sim, "participants": active,
+            "reach": np.where(n > 0, 100 * active / n, np.nan), "saw_it_done": np.where(n > 0, 100 * exposed / n, np.nan),
+            "reach_low_means": np.where(low > 0, 100 * low_active / low, np.nan), "progression_steps": steps,
             "steps_per_100": np.where(n > 0, 100 * steps / n, np.nan),
         }
     by_wijk = pd.DataFrame({"wijk": np.repeat(model.wijk_names, len(wijk_values)),
@@ -88,35 +97,83 @@ def collect_results(model) -> Results:
 
     # per group: age, means, autonomy
     ages = pop.age_group()
-    groups = _group_reach(pop, {g[0]: ages == g[0] for g in AGE_GROUPS}, s, "age_group")
-    groups += _group_reach(pop, {"low": pop.low_means, "other": ~pop.low_means}, s, "means")
-    less = pop.autonomy < np.median(pop.autonomy)
-    groups += _group_reach(pop, {"less_autonomous": less, "autonomous": ~less}, s, "autonomy")
-    groups += [{"grouping": "opportunity", "group": kind, "indicator": "taken", "value": count / s}
+    groups = _group_reach(pop, {g[0]: ages == g[0] for g in AGE_GROUPS}, "age_group")
+    groups += _group_reach(pop, {"low": pop.low_means, "other": ~pop.low_means}, "means")
+    less = pop.autonomy < model.autonomy_median
+    groups += _group_reach(pop, {"less_autonomous": less, "autonomous": ~less}, "autonomy")
+    groups += [{"grouping": "opportunity", "group": kind, "indicator": "taken", "value": count}
                for kind, count in sorted(model.opportunities_by_kind.items())]
     by_group = pd.DataFrame(groups)
 
     off = model.offers
     by_offer = off.frame()
     m = off.n
-    by_offer["participants"] = model.enrolments[:m] / s
-    by_offer["completions"] = model.completions[:m] / s
-    by_offer["waitlisted"] = model.waitlisted[:m] / s
+    by_offer["participants"] = model.enrolments[:m]
+    by_offer["completions"] = model.completions[:m]
+    by_offer["waitlisted"] = model.waitlisted[:m]
 
     prog = []
     for t, theme in enumerate(THEMES):
         for level in Level:
             prog.append({"theme": theme.value, "level": level.slug,
-                         "residents_start": float((pop.level_start[:, t] == level).sum() / s),
-                         "residents_end": float((pop.level[:, t] == level).sum() / s)})
-    channels = pd.DataFrame([{"channel": c.value, "discoveries": v / s} for c, v in model.discoveries.items()])
-    return Results(model.scenario.name, int(model.run_seed), model.weeks, s, summary, weekly,
-                   by_wijk, by_group, by_offer, pd.DataFrame(prog), channels)
+                         "residents_start": float(wt[pop.level_start[:, t] == level].sum()),
+                         "residents_end": float(wt[pop.level[:, t] == level].sum())})
+    channels = pd.DataFrame([{"channel": c.value, "discoveries": v} for c, v in model.discoveries.items()])
+    site = model.site_plan.frame()
+    if not site.empty:
+        index = {offer_id: k for k, offer_id in enumerate(off.ids[:m])}
+        rows = [index.get(i, -1) for i in site["offer_id"]]
+        site["participants"] = [model.enrolments[k] if k >= 0 else 0.0 for k in rows]
+        site["waitlisted"] = [model.waitlisted[k] if k >= 0 else 0.0 for k in rows]
+    return Results(model.scenario.name, int(model.run_seed), model.weeks, model.population_scale, summary, weekly,
+                   by_wijk, by_group, by_offer, pd.DataFrame(prog), channels, uptake=model.uptake_frame(), site=site,
+                   unscheduled=list(model.site_plan.unscheduled), knocked_out=sorted(model.knocked_out))
+
+
+def lever_warnings(scenario: Scenario) -> list[str]:
+    """Levers set to values that cannot bite in this scenario, each naming its key and how to make it bite."""
+    lv, out = scenario.levers, []
+
+    def warn(key: str, why: str) -> None:
+        out.append(f"{key}: {why}")
+
+    if not lv.clubs.enabled and lv.clubs.budget_eur_per_year > 0:
+        warn("levers.clubs.budget_eur_per_year", "a club budget is set but clubs are off (levers.clubs.enabled: false)")
+    if lv.clubs.enabled and lv.clubs.priority == "first_come" and lv.clubs.priority_reserved_share not in (0, 0.5):
+        warn("levers.clubs.priority_reserved_share", "nothing is reserved with priority first_come")
+    if not lv.mentors.enabled and lv.mentors.hours_per_week > 0:
+        warn("levers.mentors.hours_per_week", "mentor hours are set but mentors are off (levers.mentors.enabled: false)")
+    if lv.mentors.enabled and lv.mentors.hours_per_week <= 0:
+        warn("levers.mentors.hours_per_week", "mentors are on but have no hours")
+    if not lv.peer_groups.enabled and (lv.peer_groups.n_hosts > 0 or lv.peer_groups.matchmaking):
+        warn("levers.peer_groups.enabled", "hosts or matchmaking are set but peer groups are off")
+    if not lv.badges.enabled and lv.badges.opportunity_places_per_year > 0:
+        warn("levers.badges.opportunity_places_per_year", "opportunities need badges (levers.badges.enabled: true)")
+    site = lv.central_site
+    if site.enabled:
+        if site.opening_hours_per_week <= 0:
+            warn("levers.central_site.opening_hours_per_week", "the site is never open: nothing can happen in its rooms")
+        if not (site.permanent_providers or site.guest_providers or any(o.place.kind == "central_site" for o in lv.offers)):
+            warn("levers.central_site", "the site is enabled but nobody holds an offer there (no permanent providers, guests "
+                 "or offers placed at the site)")
+        biggest = max((r.capacity for r in site.rooms), default=0)
+        if biggest > 0 and site.showcase_visitors_per_event > 0 and not any(r.kind == "showcase_space" for r in site.rooms):
+            warn("levers.central_site.rooms", "showcases are planned but the site has no showcase_space room; they use the "
+                 "largest room")
+    elif site.showcase_events_per_month > 0 and (site.permanent_providers or site.guest_providers):
+        warn("levers.central_site.enabled", "providers and showcases are set for a site that is off")
+    for i, offer in enumerate(lv.offers):
+        if offer.start_week > scenario.run.weeks:
+            warn(f"levers.offers[{i}].start_week", f"offer {offer.id!r} starts in week {offer.start_week}, after the "
+                 f"run's last week ({scenario.run.weeks}); it can never be taken")
+    if not lv.playlists.enabled and lv.playlists.n_playlists != 10 and lv.playlists.n_playlists > 0:
+        warn("levers.playlists.n_playlists", "playlists are off (levers.playlists.enabled: false)")
+    return out
 
 
 def run_scenario(scenario: Scenario | str | Path, seed: int = 0, weeks: int | None = None,
                  population_scale: float | None = None, progress: Callable[[int, int], None] | None = None,
-                 geography=None) -> Results:
+                 geography=None, knock_out: list[str] | tuple[str, ...] | None = None) -> Results:
     """Run one scenario for one seed and return its results.
 
     Args:
@@ -126,17 +183,21 @@ def run_scenario(scenario: Scenario | str | Path, seed: int = 0, weeks: int | No
         population_scale: share of Genk's residents simulated (default: ``run.population_scale``).
         progress: called as ``progress(week, weeks)`` after each week.
         geography: a geography object (default: the bundled Genk, loaded once per process).
+        knock_out: mechanisms to switch off (names of :data:`model.mechanisms.MECHANISMS`), on top
+            of the scenario's ``run.knock_out``.
     """
     from model.model import LearningEcosystem
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     t0 = time.perf_counter()
-    model = LearningEcosystem(scenario, seed=seed, geography=geography, population_scale=population_scale, weeks=weeks)
+    model = LearningEcosystem(scenario, seed=seed, geography=geography, population_scale=population_scale, weeks=weeks,
+                              knock_out=knock_out)
     t1 = time.perf_counter()
     model.run(progress)
     t2 = time.perf_counter()
     results = collect_results(model)
     results.timings = {"setup_s": t1 - t0, "steps_s": t2 - t1, "collect_s": time.perf_counter() - t2,
                        "residents": model.pop.n}
+    results.warnings = lever_warnings(scenario)
     return results

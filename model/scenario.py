@@ -16,6 +16,7 @@ out-of-range values are refused with the file, the key path and the allowed rang
 """
 from __future__ import annotations
 
+import difflib
 from typing import Any, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
@@ -116,9 +117,17 @@ class CatalogueSpec(_Strict):
     removed_offers: list[str] = Field(default_factory=list, description="ids of catalogue offers removed by the workshop")
 
 
+#: Kinds of rooms a site can have (seed §2.1: oefenruimtes, maakleerplekken, keuken, tuin, toonplaatsen, clubruimte).
+ROOM_KINDS: tuple[str, ...] = ("practice_room", "maker_space", "kitchen", "garden", "showcase_space", "club_room")
+RoomKind = Literal["practice_room", "maker_space", "kitchen", "garden", "showcase_space", "club_room"]
+
+
 class RoomSpec(_Strict):
+    """A room of the central site: its kind decides which offers it suits, its places how many take part at once."""
+
     name: str = Field(..., min_length=1, max_length=80)
-    capacity: int = _f(20, 1, 500, "personen", "Capaciteit zaal", "Room capacity", "people at once")
+    kind: RoomKind = "club_room"
+    capacity: int = _f(20, 1, 500, "personen", "Plaatsen in de zaal", "Room places", "people in the room at once")
 
 
 class CentralSiteSpec(_Strict):
@@ -132,7 +141,11 @@ class CentralSiteSpec(_Strict):
     permanent_providers: list[ProviderType] = Field(default_factory=list, description="provider types resident on the site")
     guest_providers: list[ProviderType] = Field(default_factory=list, description="provider types visiting as guests")
     guest_weeks: int = _f(8, 1, 52, "weken", "Gastperiode", "Guest period", "weeks each guest stays before the next one")
+    share_moved: float = _f(0.5, 0, 1, "aandeel", "Aandeel verhuisd aanbod", "Share of offer moved",
+                            "share of a permanent provider's places that moves from its own venue to the site")
     showcase_events_per_month: float = _f(2.0, 0, 30, "per maand", "Toonmomenten", "Showcases", "zien doen events per month")
+    showcase_visitors_per_event: int = _f(120, 0, 5000, "bezoekers", "Bezoekers per toonmoment", "Visitors per showcase",
+                                          "residents who attend one showcase (the audience, at true scale)")
 
     @property
     def room_capacity(self) -> int:
@@ -167,7 +180,9 @@ class ClubSpec(_Strict):
     cap_per_member_eur: float = _f(150.0, 0, 5000, "EUR", "Maximum per lid", "Cap per member", "most the budget pays for one member in a year")
     means_test: bool = Field(True, description="only members with low means are paid for")
     priority: Literal["less_autonomous", "lowest_level", "first_come"] = "first_come"
-    connected: bool = Field(False, description="clubs are connected: referral to offers in other wijken")
+    connected: bool = Field(False, description="clubs are connected: members, mentors, referrals and budgets shared across wijken")
+    priority_reserved_share: float = _f(0.5, 0, 1, "aandeel", "Voorbehouden budget", "Reserved budget",
+                                        "share of each year's budget kept for the priority group (when priority is not first_come)")
     membership_share: float = _f(0.5, 0, 1, "aandeel", "Lidmaatschap", "Membership", "share of residents who are club members")
 
 
@@ -206,6 +221,15 @@ class PeerGroupSpec(_Strict):
     max_new_offers: int = _f(200, 0, 5000, "aanbod", "Max nieuw aanbod", "Max new offers", "upper limit on learner-made offers in a run")
 
 
+class ProviderSpec(_Strict):
+    """How providers adapt their offer to learners' questions and to each other's offer (seed §1)."""
+
+    adaptation: bool = Field(True, description="providers review their offer every review period: grow, shrink, add a next step")
+    review_weeks: int = _f(13, 1, 52, "weken", "Herzieningsritme", "Review rhythm", "weeks between a provider's reviews of its offer")
+    growth_limit_share: float = _f(0.25, 0, 1, "aandeel", "Groeigrens", "Growth limit",
+                                   "most an offer's places can grow at one review (share of its places)")
+
+
 class Levers(_Strict):
     """What a workshop decides."""
 
@@ -218,6 +242,7 @@ class Levers(_Strict):
     playlists: PlaylistSpec = Field(default_factory=PlaylistSpec)
     badges: BadgeSpec = Field(default_factory=BadgeSpec)
     peer_groups: PeerGroupSpec = Field(default_factory=PeerGroupSpec)
+    providers: ProviderSpec = Field(default_factory=ProviderSpec)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "Levers":
@@ -253,8 +278,11 @@ class Uncertainties(_Strict):
     magazine_reach: float = _f(0.25, 0, 1, "aandeel", "Bereik magazine", "Magazine reach", "share of residents who read an issue")
     desk_referral_prob: float = _f(0.5, 0, 1, "kans", "Baliedoorverwijzing", "Desk referral", "chance the desk points a visitor to a fitting next offer")
     referral_prob: float = _f(0.3, 0, 1, "kans", "Doorverwijzing", "Referral", "chance a provider points a finishing participant to a next step")
-    showcase_reach: float = _f(0.15, 0, 1, "kans", "Bereik toonmoment", "Showcase reach", "chance a resident near the site sees a showcase (per event)")
-    showcase_walk_minutes: float = _f(15.0, 1, 60, "min", "Toonmoment-afstand", "Showcase distance", "walking minutes within which the site's showcases are seen")
+    desk_visit_prob: float = _f(0.02, 0, 0.5, "kans/week", "Baliebezoek", "Desk visit", "weekly chance a resident walks in at a provider's desk near home (participant or not)")
+    showcase_learn_prob: float = _f(0.4, 0, 1, "kans", "Toonmoment leert aanbod", "Showcase teaches an offer", "chance a showcase visitor learns of an offer at the site")
+    showcase_inspiration: float = _f(0.3, 0, 1, "0-1", "Inspiratie toonmoment", "Showcase inspiration", "how far a showcase moves a visitor's interest towards its theme and raises curiosity (role models)")
+    showcase_walk_minutes: float = _f(15.0, 1, 60, "min", "Toonmoment-afstand", "Showcase distance", "walking minutes over which a showcase's pull on visitors halves")
+    next_step_prob: float = _f(0.3, 0, 1, "kans", "Volgende stap meteen", "Next step at once", "with the shared overview: chance a referred participant takes the next activity right away")
     completion_prob: float = _f(0.75, 0.1, 1, "kans", "Voltooiing", "Completion", "chance a participation is completed")
     playlist_completion_factor: float = _f(0.5, 0.05, 1, "x", "Voltooiing playlists", "Playlist completion", "completion of online playlists relative to offline offers")
     progression_prob: float = _f(0.6, 0, 1, "kans", "Doorgroeikans", "Progression", "chance that completing an offer at the next level moves one up the path")
@@ -268,7 +296,23 @@ class Uncertainties(_Strict):
 # --------------------------------------------------------------------------- run settings
 class RunSettings(_Strict):
     population_scale: float = _f(0.1, 0.005, 1.0, "aandeel", "Bevolkingsschaal", "Population scale", "share of Genk's residents simulated as agents")
+    min_residents_per_wijk: int = _f(120, 0, 5000, "bewoners", "Minimum per wijk", "Minimum per wijk",
+                                     "fewest simulated residents per wijk (weighted, so that small wijken are represented)")
     weeks: int = _f(52, 1, 260, "weken", "Pilootperiode", "Pilot period", "weeks simulated (one tick is one week)")
+    knock_out: list[str] = Field(default_factory=list, max_length=40,
+                                 description="mechanisms switched off for this run (model.mechanisms.MECHANISMS)")
+
+    @field_validator("knock_out")
+    @classmethod
+    def _known_mechanisms(cls, names: list[str]) -> list[str]:
+        from model.mechanisms import MECHANISMS
+
+        unknown = [n for n in names if n not in MECHANISMS]
+        if unknown:
+            close = {n: difflib.get_close_matches(n, list(MECHANISMS), n=1) for n in unknown}
+            hints = "; ".join(f"{n!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for n, c in close.items())
+            raise ValueError(f"unknown mechanism(s) {hints}; known: {', '.join(MECHANISMS)}")
+        return sorted(dict.fromkeys(names))
 
 
 class Scenario(_Strict):

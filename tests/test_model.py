@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.agents import Mentor, Resident
+from model.agents import Mentor, Provider
 from model.domain import THEMES, Channel, Level
 from model.model import LearningEcosystem
 from model.run import Results, collect_results, run_scenario
@@ -39,7 +39,7 @@ def tiny_offer(offer_id: str = "offer", venue: str = NEAR_VENUE, **kw: Any) -> d
 
 def tiny_scenario(offers: list[dict], levers: dict | None = None, **uncertainties: Any) -> Scenario:
     """A scenario for the tiny geography: no catalogue, only the given offers (and levers)."""
-    lev = {"catalogue": {"enabled": False}, "offers": offers, **(levers or {})}
+    lev = {"catalogue": {"enabled": False}, "offers": offers, "providers": {"adaptation": False}, **(levers or {})}
     unc = {"initial_knowledge_prob": 1.0, "search_prob_per_week": 0.3, **uncertainties}
     return validate_scenario({"name": "tiny", "levers": lev, "uncertainties": unc}, source="<tiny test scenario>")
 
@@ -137,7 +137,7 @@ def test_an_online_playlist_is_taken_only_by_residents_with_digital_access():
 
 def test_capacity_one_never_seats_more_than_one_and_builds_a_waiting_list():
     model = tiny_model(tiny_scenario([tiny_offer(capacity_per_week=1, duration_weeks=4)]))
-    assert model.offers.capacity[0] == 1
+    assert model.offers.capacity[0] == 1 and np.allclose(model.pop.weight, 1)
     most = 0
     for _ in range(model.weeks):
         model.step()
@@ -158,7 +158,7 @@ def test_the_club_budget_is_never_overspent_and_runs_out_when_small():
     model.run()
     spent = collect_results(model).summary["budget_spent_eur"]
     assert 0 < spent <= budget + 1e-6
-    home_club = next(c for c in model.clubs if c.wijk == HOME_WIJK)
+    home_club = next(c for c in model.clubs if model.wijk_names[c.wijk] == HOME_WIJK)
     assert home_club.budget_left_eur < price, f"home_wijk's club still has EUR {home_club.budget_left_eur:.0f} left"
     assert (model.pop.funded_eur <= 200 + 1e-9).all()
 
@@ -166,11 +166,11 @@ def test_the_club_budget_is_never_overspent_and_runs_out_when_small():
 def test_mentors_never_take_more_mentees_than_their_slots():
     scenario = tiny_scenario([tiny_offer()], levers={"mentors": {"enabled": True, "hours_per_week": 5, "hours_per_mentee": 1}})
     model = tiny_model(scenario, weeks=40)
-    assert model.mentor_slots == 5
+    assert model.mentor_places == 5
     for _ in range(model.weeks):
         model.step()
-        assert (model.pop.mentored_until >= model.week).sum() <= model.mentor_slots
-        assert all(len(m.caseload) <= m.slots for m in model.mentors)
+        assert (model.pop.mentored_until >= model.week).sum() <= model.mentor_places
+        assert all(m.caseload() <= m.places + 1e-9 for m in model.mentors)
     assert 0 < collect_results(model).summary["mentor_utilisation"] <= 100
 
 
@@ -318,33 +318,26 @@ def tiny_with_mentors() -> LearningEcosystem:
     return tiny_model(scenario, weeks=4)
 
 
-def test_residents_are_mesa_agents_one_per_simulated_resident(tiny_with_mentors):
+def test_residents_are_array_backed_rows_and_the_acting_agents_are_mesa_agents(tiny_with_mentors):
     model = tiny_with_mentors
     assert isinstance(model, mesa.Model)
-    residents = model.agents_by_type[Resident]
-    assert len(residents) == model.pop.n == 324  # 81 ages x 4 residents at scale 1
-    assert all(isinstance(r, mesa.Agent) for r in residents)
-    assert sorted(r.index for r in residents) == list(range(model.pop.n))
+    assert model.pop.n == 324  # 81 ages x 4 residents at scale 1
+    assert np.isclose(model.pop.weight.sum(), 324)
+    for kind in (Provider, Mentor):
+        assert len(model.agents_by_type[kind]) > 0 and all(isinstance(a, mesa.Agent) for a in model.agents_by_type[kind])
+    assert all(hasattr(a, "step") for a in model.agents)
 
 
-def test_a_residents_learning_path_gives_a_level_per_theme(tiny_with_mentors):
-    resident = tiny_with_mentors.agents_by_type[Resident][0]
-    path = resident.learning_path
-    assert list(path) == list(THEMES)
-    assert all(isinstance(level, Level) for level in path.values())
-    assert resident.wijk in {HOME_WIJK, ADJACENT_WIJK, ISOLATED_WIJK}
-
-
-def test_a_mentor_takes_on_residents_only_while_it_has_free_slots(tiny_with_mentors):
+def test_a_mentor_takes_on_residents_only_while_it_has_free_places(tiny_with_mentors):
     model = tiny_with_mentors
     mentor = model.agents_by_type[Mentor][0]
-    assert mentor.slots == 2 and mentor.free_slots == 2
-    residents = list(model.agents_by_type[Resident])
-    assert mentor.take_on(residents[0]) and mentor.take_on(residents[1])
-    assert mentor.free_slots == 0
-    assert not mentor.take_on(residents[2])
-    assert len(mentor.caseload) == 2
-    assert model.pop.mentored_until[residents[2].index] == 0
+    assert mentor.places == 2
+    model.week += 1
+    mentor.step()
+    assert mentor.caseload() <= 2
+    taken = int((model.mentor_of == mentor.unique_id).sum())
+    mentor.step()
+    assert int((model.mentor_of == mentor.unique_id).sum()) == taken, "a full mentor took on more residents"
 
 
 # =========================================================================== schedules and budgets over time
@@ -379,6 +372,7 @@ def test_guests_keep_rotating_when_a_run_is_longer_than_the_scenario_says():
     scenario = load_scenario("regina-mundi-hub")
     model = LearningEcosystem(scenario, seed=1, population_scale=0.01, weeks=104)
     guest_rows = [k for k, offer_id in enumerate(model.offers.ids) if ":guest" in offer_id]
+    assert guest_rows
     assert max(model.offers.end_week[k] for k in guest_rows) == 104
 
 

@@ -135,15 +135,17 @@ def _distant_wijken() -> list[str]:
 
 
 def test_the_regina_mundi_hub_raises_reach_near_the_site_more_than_in_distant_wijken():
-    """Case 1: the hub in the centre makes talent visible to passers-by (zien doen) and holds offers in its
-    rooms; local first and distance decay mean that those living near the site gain most. The mean gain in
-    reach of Genk-Centrum and Genk-Centrum-Noord exceeds that of wijken more than 4 km away by 5 points."""
+    """Case 1: the hub in the centre holds offers in its rooms that providers moved there; local first and
+    distance decay mean that those living near the site gain most, while wijken far away may lose a little
+    (their providers moved part of their places to the centre). Seeing a showcase is exposure, not reach.
+    The mean gain in reach of Genk-Centrum and Genk-Centrum-Noord exceeds that of wijken more than 4 km away
+    by 2 points."""
     gain = _reach_gain_by_wijk()
     distant = _distant_wijken()
     assert len(distant) >= 5
     near_gain, distant_gain = float(gain[list(RM_NEAR_WIJKEN)].mean()), float(gain[distant].mean())
     assert near_gain > 0
-    assert near_gain > distant_gain + 5, f"reach gain near the site {near_gain:.2f} pt, distant wijken {distant_gain:.2f} pt"
+    assert near_gain > distant_gain + 2, f"reach gain near the site {near_gain:.2f} pt, distant wijken {distant_gain:.2f} pt"
 
 
 # --------------------------------------------------------------------------- LRNG playlists

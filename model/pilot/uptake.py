@@ -152,6 +152,11 @@ def _age_key(text: str) -> str:
 _AGE_LOOKUP = {_age_key(label): label for label in AGE_GROUP_LABELS}
 
 
+def _map_distinct(values: pd.Series, func) -> pd.Series:
+    """``values.map(func)``, calling ``func`` once per distinct value (a year of rows has ~60 weeks, 31 wijken)."""
+    return values.map({v: func(v) for v in pd.unique(values.to_numpy())})
+
+
 # --------------------------------------------------------------------------- the validator
 def _understand_columns(table: pd.DataFrame) -> tuple[dict[str, str], dict[str, str | None], list[Problem]]:
     """Map file columns to the format's names; problems for personal, duplicate, missing and unknown columns."""
@@ -214,22 +219,21 @@ def _check_weeks(table: pd.DataFrame, chosen: dict[str, str], period: PilotPerio
     column = chosen.get("week") or chosen["date"]
     text, problems = _check_text(table[column], column, True)
     year = table[chosen["year"]].str.strip() if "year" in chosen else pd.Series("", index=table.index)
-    mondays = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
-    cache: dict[tuple[str, str], date | str] = {}
-    for key in pd.unique(pd.Series(list(zip(text, year)), dtype=object)):
-        if not key[0]:
-            continue
+    def parse(key: str) -> date | str | None:
+        week, _, year_text = key.partition("\x1f")
+        if not week:
+            return None
         try:
-            cache[key] = parse_week(key[0], key[1] or None)
+            return parse_week(week, year_text or None)
         except WeekError as exc:
-            cache[key] = exc.reason
-    keys = pd.Series(list(zip(text, year)), index=table.index, dtype=object)
-    parsed = keys.map(cache)
+            return exc.reason
+
+    parsed = _map_distinct(text + "\x1f" + year, parse)
     for r in parsed.index[parsed.isin(["unreadable", "without_year"])]:
         code = "week_unreadable" if parsed.at[r] == "unreadable" else "week_without_year"
         problems.append(Problem(code, row=int(r), column=column, params={"value": text.at[r]}))
-    is_date = parsed.map(lambda v: isinstance(v, date))
-    mondays[is_date] = pd.to_datetime(parsed[is_date].map(date.isoformat))
+    as_dates = _map_distinct(parsed, lambda v: pd.Timestamp(v) if isinstance(v, date) else pd.NaT)
+    mondays = pd.to_datetime(as_dates).astype("datetime64[ns]")
     first, last = pd.Timestamp(period.first_monday), pd.Timestamp(period.last_monday)
     outside = mondays.notna() & ((mondays < first) | (mondays > last))
     for r in outside[outside].index:
@@ -269,7 +273,7 @@ def validate_table(table: pd.DataFrame, reference: Reference, source: str = "<ta
         text, found = _check_text(table[col], col, True)
         cells += found
         lookup = {_wijk_key(w): w for w in reference.wijken}
-        canonical = text.map(lambda v: lookup.get(_wijk_key(v)) if v else None)
+        canonical = _map_distinct(text, lambda v: lookup.get(_wijk_key(v)) if v else None)
         unknown = (text != "") & canonical.isna()
         hints = {v: _suggest(v, list(reference.wijken)) for v in pd.unique(text[unknown])}
         cells += _cell_problems("unknown_wijk", unknown, text, col, lambda v: {"suggestion": hints[v]})
@@ -278,7 +282,7 @@ def validate_table(table: pd.DataFrame, reference: Reference, source: str = "<ta
         col = chosen["age_group"]
         text, found = _check_text(table[col], col, True)
         cells += found
-        canonical = text.map(lambda v: _AGE_LOOKUP.get(_age_key(v)) if v else None)
+        canonical = _map_distinct(text, lambda v: _AGE_LOOKUP.get(_age_key(v)) if v else None)
         unknown = (text != "") & canonical.isna()
         cells += _cell_problems("unknown_age_group", unknown, text, col,
                                 lambda v: {"allowed": ", ".join(AGE_GROUP_LABELS)})

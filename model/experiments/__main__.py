@@ -8,6 +8,8 @@
     python -m model.experiments analyse var/studies/uncertainties-morris [--output reach]
                                         [--discover "participation_gap_means > 5"]
     python -m model.experiments list    [ROOT]
+    python -m model.experiments ablation leerclubs [--seeds 4] [--scale 0.05] [--weeks 52]
+                                        [--workers 2 | --scheduler tcp://host:8786 | --serial] [--csv FILE]
 
 ``run`` resumes: run it again after an interruption and only the missing runs execute.
 """
@@ -44,9 +46,59 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--output", action="append", help="an output to analyse (repeatable; default all)")
     a.add_argument("--discover", metavar="CONDITION", help="scenario discovery, e.g. 'participation_gap_means > 5'")
 
+    ab = sub.add_parser("ablation", help="knock out each mechanism in turn: its effect on each outcome, with intervals")
+    ab.add_argument("scenario", help="scenario name in scenarios/ or a YAML path")
+    ab.add_argument("--mechanism", action="append", help="a mechanism to knock out (repeatable; default all)")
+    ab.add_argument("--seeds", type=int, default=4, help="paired seeds (default 4)")
+    ab.add_argument("--scale", type=float, help="population scale (default the scenario's)")
+    ab.add_argument("--weeks", type=int, help="weeks (default the scenario's)")
+    ab.add_argument("--scheduler", help="address of a running Dask scheduler")
+    ab.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster (default 2)")
+    ab.add_argument("--serial", action="store_true", help="no Dask: a plain loop in this process")
+    ab.add_argument("--csv", help="also write the table as CSV")
+
     ls = sub.add_parser("list", help="list results folders")
     ls.add_argument("root", nargs="?", help="folder holding results folders (default var/studies)")
     return p
+
+
+def _ablation(args) -> None:
+    from tqdm import tqdm
+
+    from model.experiments.ablation import ablation_study, format_table
+
+    client = cluster = None
+    if not args.serial:
+        from dask.distributed import Client, LocalCluster
+
+        if args.scheduler:
+            client = Client(args.scheduler)
+        else:
+            cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   host="127.0.0.1")
+            client = Client(cluster)
+    bar = tqdm(total=None, desc="ablation runs", unit="run")
+    try:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        frame = ablation_study(args.scenario, args.mechanism, n_seeds=args.seeds, weeks=args.weeks,
+                               population_scale=args.scale, client=client, progress=progress)
+    finally:
+        bar.close()
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    print(format_table(frame))
+    print("effect = full model minus the model without the mechanism; [90 % interval over paired seeds]; "
+          "'·' = no clear effect")
+    if args.csv:
+        from model.paths import write_atomic
+
+        write_atomic(Path(args.csv), lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             from model.experiments.results import load_results
 
             print(report(load_results(args.results), args.output, args.discover))
+        elif args.command == "ablation":
+            _ablation(args)
         elif args.command == "list":
             from model.experiments.results import list_results, load_results
 

@@ -33,21 +33,30 @@ import param
 from apps.components.i18n import tr
 from apps.components.updates import in_document
 from apps.components.mapview import MapView, display_layers
-from apps.components.results import CardsView, CompareView, GainsView, MessageView, RunControls, SaveView, TimelineView
+from apps.components.readout import KEY_CARDS
+from apps.components.results import CardsView, CompareView, GainsView, RunControls, SaveView, TimelineView
 from apps.components.state import WorkshopState, warm_up
-from apps.components.widgets import LeversView, OfferEditor, SiteView
+from apps.components.widgets import LeversView, MessageView, OfferEditor, SiteView
 from model.store import Store
 
 pn.extension(notifications=True, design="bootstrap")
 
 APP_CSS = """
 :root { --bokeh-font-size: 17px; --base-font-size: 17px; }
-body { font-size: 17px; }
+body { font-size: 17px; overflow-x: hidden; }
+#main, .main { overflow-x: hidden; }
+#header .title, .title { white-space: normal; font-size: clamp(18px, 2.2vw, 28px); }
+@media (max-width: 700px) { :root { --bokeh-font-size: 16px; } body { font-size: 16px; } }
 """
+# Tab headers wrap onto a second line rather than scrolling out of view (1280 px, phones).
 TAB_CSS = """
-.bk-tab { font-size: 16px; padding: 10px 7px; min-height: 44px; }
+.bk-header { flex-wrap: wrap; }
+.bk-tab { font-size: 16px; padding: 10px 9px; min-height: 44px; white-space: nowrap; }
 .bk-tab.bk-active { font-weight: 700; border-bottom: 4px solid #0072B2; }
 """
+#: Widths of the two halves of the main area: they sit side by side from about 1200 px (sidebar
+#: included) and stack on narrower screens (a phone), never scrolling sideways.
+LEFT_BASIS, RIGHT_BASIS, RIGHT_MAX = 460, 400, 640
 
 
 class WorkshopApp(pn.viewable.Viewer):
@@ -110,13 +119,39 @@ class WorkshopApp(pn.viewable.Viewer):
             in_document(model, retitle)
 
     def main(self):
-        left = pn.Column(self.message, self.map, self.cards, sizing_mode="stretch_width", min_width=600)
-        right = pn.Column(self.tabs, width=600)
-        return pn.Row(left, right, sizing_mode="stretch_width")
+        """The main area: map, message and cards on the left; the tabs beside them (stacked on a phone).
+
+        The presenter view (a toggle under the run button) hides the tabs and the full cards
+        and shows the map with the key cards in large type.
+        """
+        if getattr(self, "_main", None) is not None:
+            return self._main
+        self.key_cards = CardsView(state=self.state, names=KEY_CARDS, size=1.7)
+        self._key_cards_box = pn.Column(self.key_cards, visible=False, sizing_mode="stretch_width")
+        self._cards_box = pn.Column(self.cards, sizing_mode="stretch_width")
+        self._left = pn.Column(self.message, self.map, self._key_cards_box, self._cards_box, sizing_mode="stretch_width",
+                               styles={"flex": f"1 1 {LEFT_BASIS}px", "min-width": "0"})
+        self._right = pn.Column(self.tabs, sizing_mode="stretch_width",
+                                styles={"flex": f"1 1 {RIGHT_BASIS}px", "min-width": "0", "max-width": f"{RIGHT_MAX}px"})
+        self._main = pn.FlexBox(self._left, self._right, flex_wrap="wrap", gap="12px", sizing_mode="stretch_width",
+                                styles={"overflow-x": "hidden"})
+        self.controls.param.watch(self._present, "presenting")
+        return self._main
+
+    def _present(self, event) -> None:
+        """Presenter view on/off: the same map, the key cards in large type, nothing else."""
+        on = bool(event.new)
+        with pn.io.hold():
+            self._right.visible = not on
+            self._cards_box.visible = not on
+            self._key_cards_box.visible = on
+            self.controls.present.label = self.state.t("presenter_back") if on else self.state.t("presenter")
+            for widget in self.controls.secondary():
+                widget.visible = not on
 
     def __panel__(self):
-        sidebar = pn.Column(self.controls, width=330)
-        return pn.Column(self.heading, pn.Row(sidebar, self.main(), sizing_mode="stretch_both"), sizing_mode="stretch_both")
+        sidebar = pn.Column(self.controls, width=320)
+        return pn.Column(self.heading, pn.Row(sidebar, self.main(), sizing_mode="stretch_width"), sizing_mode="stretch_width")
 
     @property
     def template(self) -> pn.template.BootstrapTemplate:
@@ -124,7 +159,7 @@ class WorkshopApp(pn.viewable.Viewer):
         if self._template is None:
             # Bootstrap rather than the Fast templates: those load a Google font (no CDN here).
             self._template = pn.template.BootstrapTemplate(
-                title=tr("app_title", "nl"), sidebar=[self.controls], main=[self.main()], sidebar_width=340,
+                title=tr("app_title", self.state.lang), sidebar=[self.controls], main=[self.main()], sidebar_width=310,
                 header_background="#12355b", raw_css=[APP_CSS],
             )
         return self._template
@@ -136,7 +171,10 @@ def create_app(session_args: dict | None = None, store: Store | None = None, sta
     app = WorkshopApp(state=state)
     args = session_args if session_args is not None else (pn.state.session_args if pn.state.curdoc else {})
     if args and ("scenario" in args or "study" in args):
-        state.open_link(args)
+        try:
+            state.open_link(args)
+        except Exception:  # noqa: BLE001 - whatever a link holds, the page opens and shows no traceback
+            state.say("link_refused", "danger", why="?")
     return app
 
 
@@ -156,6 +194,8 @@ def warm_server() -> None:
 
 def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False, threaded: bool = False, **kwargs):
     """Serve the app at ``http://{address}:{port}/workshop`` (returns the server when threaded)."""
+    # an upload travels over the websocket: refuse messages far above the loader's 2 MB limit there
+    kwargs.setdefault("websocket_max_message_size", 8 * 1024 * 1024)
     return pn.serve({"workshop": lambda: create_app().template}, port=port, address=address,
                     websocket_origin=[f"{address}:{port}", f"localhost:{port}"], show=show, threaded=threaded,
                     title="Leerecosysteem Genk", **kwargs)

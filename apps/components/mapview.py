@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import param
-from bokeh.events import Tap
+from bokeh.events import RangesUpdate, Tap
 from bokeh.models import (
     ColorBar,
     ColumnDataSource,
@@ -113,7 +113,9 @@ def display_layers() -> dict:
     vx, vy = to_mercator(genk.venues["x"].to_numpy(), genk.venues["y"].to_numpy())
     bxs, bys = _lines(boundary.boundary.to_frame("geometry").set_geometry("geometry"))
     minx, miny, maxx, maxy = boundary.total_bounds
+    order = list(np.argsort(-wijken.geometry.area.to_numpy()))
     return {
+        "label_order": order,
         "wijk": list(wijken["wijk"]), "wijk_xs": xs, "wijk_ys": ys,
         "wijk_label_x": points.x.to_numpy(), "wijk_label_y": points.y.to_numpy(),
         "rail_xs": rail_xs, "rail_ys": rail_ys, "water_xs": water_xs, "water_ys": water_ys,
@@ -137,6 +139,7 @@ class MapView(pn.viewable.Viewer):
         self._defer = Deferred(lambda: self._figure)
         self._pane = pn.pane.Bokeh(self._figure, sizing_mode="stretch_width", height=self.height)
         self._info = pn.pane.Markdown("", styles={"font-size": "18px"}, sizing_mode="stretch_width")
+        self._attribution = pn.pane.HTML("", sizing_mode="stretch_width", styles={"font-size": "13px", "color": "#333"})
         self._meaning = pn.pane.Markdown("", styles={"font-size": "17px"}, sizing_mode="stretch_width")
         self._legend = pn.pane.HTML("", sizing_mode="stretch_width")
         self._layer_select = pn.widgets.Select(label="", options={}, sizing_mode="stretch_width")
@@ -145,9 +148,9 @@ class MapView(pn.viewable.Viewer):
         self._catalogue_cache: tuple[str, list] | None = None
         s = self.state
         s.param.watch(self._redraw_all, ["lang"])
-        s.param.watch(self._redraw_wijken, ["map_layer", "results", "baseline", "catchment"])
-        s.param.watch(self._redraw_points, ["version", "proposed_place", "selected_offer"])
-        s.param.watch(lambda e: self._redraw_wijken() if s.map_layer == "travel" else None, ["version"])
+        s.watch(self._redraw_wijken, ["map_layer", "results", "paired", "catchment"])
+        s.watch(self._redraw_points, ["version", "proposed_place", "selected_offer"])
+        s.watch(lambda e: self._redraw_wijken() if s.map_layer == "travel" else None, ["version"])
         self.param.watch(self._toggle_tiles, "tiles")
         self._redraw_all()
 
@@ -157,8 +160,8 @@ class MapView(pn.viewable.Viewer):
         minx, miny, maxx, maxy = L["bounds"]
         pad = 600
         p = figure(x_range=(minx - pad, maxx + pad), y_range=(miny - pad, maxy + pad), x_axis_type="mercator",
-                   y_axis_type="mercator", match_aspect=True, tools="pan,wheel_zoom,reset,save",
-                   active_scroll="wheel_zoom", toolbar_location="above", sizing_mode="stretch_width",
+                   y_axis_type="mercator", match_aspect=True, tools="pan,wheel_zoom,zoom_in,zoom_out,reset,save",
+                   active_scroll=None, toolbar_location="above", sizing_mode="stretch_width",
                    height=self.height, output_backend="canvas")
         p.axis.visible = False
         p.grid.visible = False
@@ -177,33 +180,61 @@ class MapView(pn.viewable.Viewer):
         p.multi_line(L["water_xs"], L["water_ys"], line_color="#3a7dc9", line_width=2, line_alpha=0.9)
         p.multi_line(L["rail_xs"], L["rail_ys"], line_color="#555555", line_width=2, line_dash="dashed")
         p.scatter(L["bus_x"], L["bus_y"], size=3, color="#444444", alpha=0.6)
-        labels = ColumnDataSource({"x": L["wijk_label_x"], "y": L["wijk_label_y"], "text": L["wijk"]})
-        p.add_layout(LabelSet(x="x", y="y", text="text", source=labels, text_font_size="11px", text_align="center",
-                              text_color="#111111", background_fill_color="white", background_fill_alpha=0.65))
+        self._label_src = ColumnDataSource({"x": [], "y": [], "text": []})
+        p.add_layout(LabelSet(x="x", y="y", text="text", source=self._label_src, text_font_size="15px",
+                              text_font_style="bold", text_align="center", text_baseline="middle", text_color="#111111",
+                              background_fill_color="white", background_fill_alpha=0.8))
         p.scatter(L["venue_x"], L["venue_y"], size=7, marker="circle", fill_color="white", line_color="#333333",
                   line_width=1)
-        self._offer_src = ColumnDataSource({k: [] for k in ("x", "y", "color", "marker", "size", "line", "width")})
-        p.scatter("x", "y", source=self._offer_src, marker="marker", size="size", fill_color="color",
-                  line_color="line", line_width="width")
+        # the chosen place is drawn under the offers, so that an offer just placed there shows on top
+        self._proposed_src = ColumnDataSource({"x": [], "y": []})
+        p.scatter("x", "y", source=self._proposed_src, marker="circle_cross", size=34, fill_color="white",
+                  fill_alpha=0.35, line_color="black", line_width=3)
         self._site_src = ColumnDataSource({"x": [], "y": []})
         p.scatter("x", "y", source=self._site_src, marker="star", size=38, fill_color="#FFD400", line_color="black",
                   line_width=2.5)
-        self._proposed_src = ColumnDataSource({"x": [], "y": []})
-        p.scatter("x", "y", source=self._proposed_src, marker="circle_cross", size=30, fill_color="white",
-                  fill_alpha=0.6, line_color="black", line_width=3)
+        self._offer_src = ColumnDataSource({k: [] for k in ("x", "y", "color", "marker", "size", "line", "width")})
+        p.scatter("x", "y", source=self._offer_src, marker="marker", size="size", fill_color="color",
+                  line_color="line", line_width="width")
         self._selected_src = ColumnDataSource({"x": [], "y": []})
         p.scatter("x", "y", source=self._selected_src, marker="circle", size=40, fill_alpha=0, line_color="black",
                   line_width=3, line_dash="dotted")
         self._colorbar = ColorBar(color_mapper=self._mapper, title="", title_text_font_size="15px",
                                   major_label_text_font_size="14px", width=18, location=(0, 0))
         p.add_layout(self._colorbar, "right")
-        attribution = [*ATTRIBUTIONS]
-        self._date_title = Title(text=self._date_text("nl"), text_font_size="11px", text_font_style="normal", align="left")
-        p.add_layout(self._date_title, "below")
-        p.add_layout(Title(text=f"{attribution[1]} · {attribution[2]}", text_font_size="11px",
-                           text_font_style="normal", align="left"), "below")
         p.on_event(Tap, self._tapped)
+        p.on_event(RangesUpdate, self._zoomed)
+        self._place_labels((minx - pad, maxx + pad), (miny - pad, maxy + pad))
         return p
+
+    # ------------------------------------------------------------------ labels
+    def _zoomed(self, event) -> None:
+        if None in (event.x0, event.x1, event.y0, event.y1):
+            return
+        self._place_labels((event.x0, event.x1), (event.y0, event.y1))
+
+    def _place_labels(self, xr, yr, width_px: float | None = None) -> None:
+        """Wijk names that do not overlap at this zoom: a greedy pick, larger wijken first."""
+        L = self._layers
+        width_px = width_px or 900.0
+        per_px = max((xr[1] - xr[0]) / width_px, 1e-9)
+        boxes, keep = [], []
+        for i in L["label_order"]:
+            x, y, name = L["wijk_label_x"][i], L["wijk_label_y"][i], L["wijk"][i]
+            if not (xr[0] <= x <= xr[1] and yr[0] <= y <= yr[1]):
+                continue
+            half_w, half_h = (len(name) * 9 + 8) * per_px / 2, 13 * per_px
+            box = (x - half_w, x + half_w, y - half_h, y + half_h)
+            if any(not (box[1] < b[0] or box[0] > b[1] or box[3] < b[2] or box[2] > b[3]) for b in boxes):
+                continue
+            boxes.append(box)
+            keep.append(i)
+        data = {"x": [L["wijk_label_x"][i] for i in keep], "y": [L["wijk_label_y"][i] for i in keep],
+                "text": [L["wijk"][i] for i in keep]}
+        if getattr(self, "_defer", None) is None:
+            self._label_src.data = data
+        else:
+            self._defer("labels", lambda: setattr(self._label_src, "data", data))
 
     # ------------------------------------------------------------------ events
     def _tapped(self, event) -> None:
@@ -234,14 +265,15 @@ class MapView(pn.viewable.Viewer):
 
     @staticmethod
     def _date_text(lang: str) -> str:
-        return f"{tr('network_date', lang, date=NETWORK_DATE)} · {ATTRIBUTIONS[0]} · {ATTRIBUTIONS[3]}"
+        return f"{tr('network_date', lang, date=NETWORK_DATE)} · " + " · ".join(ATTRIBUTIONS)
 
     # ------------------------------------------------------------------ drawing
     def _redraw_all(self, *_):
         s = self.state
-        text = self._date_text(s.lang)
-        self._defer("date", lambda: setattr(self._date_title, "text", text))
+        import html as _html
+
         with pn.io.hold():
+            self._attribution.object = f"<div class='attribution'>{_html.escape(self._date_text(s.lang))}</div>"
             self._layer_select.label = s.t("map_indicator")
             self._layer_select.options = {s.layer_label(k): k for k in s.layer_keys()}
             self._layer_select.value = s.map_layer if s.map_layer in s.layer_keys() else None
@@ -257,7 +289,9 @@ class MapView(pn.viewable.Viewer):
         finite = values[np.isfinite(values)]
         if layer.diverging:
             m = float(np.abs(finite).max()) if finite.size else 1.0
-            mapper = {"palette": DIVERGING, "low": -(m if m > 0 else 1.0), "high": m if m > 0 else 1.0}
+            # better is purple, worse orange: flipped for an indicator where lower is better
+            palette = DIVERGING if layer.higher_is_better is not False else DIVERGING[::-1]
+            mapper = {"palette": palette, "low": -(m if m > 0 else 1.0), "high": m if m > 0 else 1.0}
         else:
             lo = float(finite.min()) if finite.size else 0.0
             hi = float(finite.max()) if finite.size else 1.0
@@ -278,8 +312,13 @@ class MapView(pn.viewable.Viewer):
         with pn.io.hold():
             if self._layer_select.value != layer.key and layer.key in self._layer_select.options.values():
                 self._layer_select.value = layer.key
-            note = "" if finite.size else f" — *{s.t('no_results_yet')}*"
+            empty = not finite.size and not (layer.diverging and s.paired is not None)
+            note = f" — *{s.t('no_results_yet')}*" if empty else ""
             text = f"**{layer.label}** ({layer.unit}): {layer.meaning}{note}"
+            if layer.diverging and s.paired is not None:
+                swatch = (f'<span class="grey-legend" style="display:inline-block;width:18px;height:18px;background:{NAN_COLOR};'
+                          f'border:1px solid #555;vertical-align:middle"></span>')
+                text += f"  \n{swatch} {s.readout.grey_note()} ({len(layer.unclear)}/{len(values)})"
             if layer.key == "catchment" and s.catchment_text:
                 text += f"  \n{s.catchment_text}"
             self._meaning.object = text
@@ -351,7 +390,8 @@ class MapView(pn.viewable.Viewer):
     # ------------------------------------------------------------------ layout
     def __panel__(self):
         controls = pn.Row(self._layer_select, pn.Column(pn.Spacer(height=22), self._tiles_toggle), sizing_mode="stretch_width")
-        return pn.Column(controls, self._meaning, self._pane, self._info, self._legend, sizing_mode="stretch_width")
+        return pn.Column(controls, self._meaning, self._pane, self._attribution, self._info, self._legend,
+                         sizing_mode="stretch_width")
 
 
 def _xy(xy) -> dict:

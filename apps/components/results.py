@@ -19,13 +19,18 @@ from bokeh.plotting import figure
 from model.indicators import INDICATORS
 
 from .i18n import number, unit_label
+from .readout import KEY_CARDS, interval_text, signed
 from .updates import Deferred
 from .state import WorkshopState, design_key
-from .widgets import touch
+from .widgets import MessageView, NumberBox, touch
 
-# verdict -> (background, border): blue for better, orange for worse (colour-blind safe), with a word and an arrow too
+# verdict code (model.compare) -> (background, border, arrow): blue for better, orange for worse (colour-blind
+# safe), grey for no clear difference; a word and an arrow too, so nothing depends on colour alone
 VERDICT_STYLE = {"better": ("#e8f1fb", "#0072B2", "▲"), "worse": ("#fdf0e6", "#D55E00", "▼"),
-                 "same": ("#f2f2f2", "#777777", "="), None: ("#f2f2f2", "#777777", "")}
+                 "higher": ("#f2f2f2", "#555555", "↑"), "lower": ("#f2f2f2", "#555555", "↓"),
+                 "no_clear_difference": ("#f2f2f2", "#777777", "≈"), None: ("#f2f2f2", "#777777", "")}
+VERDICT_TEXT_COLOUR = {"better": "#0057a0", "worse": "#b34700", "higher": "#333333", "lower": "#333333",
+                       "no_clear_difference": "#555555", None: "#333333"}
 
 
 def _session_schedule():
@@ -36,38 +41,11 @@ def _session_schedule():
     return None
 
 
-class MessageView(pn.viewable.Viewer):
-    """The last message, always visible (an alert), and as a toast when served."""
-
-    state = param.ClassSelector(class_=WorkshopState)
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        self._alert = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width",
-                                    styles={"font-size": "18px"})
-        self.state.param.watch(self._show, ["message_count"])
-
-    def _show(self, *_):
-        s = self.state
-        with pn.io.hold():
-            self._alert.object = html.escape(s.message)
-            self._alert.alert_type = s.message_kind
-            self._alert.visible = bool(s.message)
-        notes = pn.state.notifications
-        if notes is not None and s.message and s.message_kind in ("danger", "warning"):
-            try:
-                (notes.error if s.message_kind == "danger" else notes.warning)(s.message, duration=6000)
-            except Exception:  # noqa: BLE001 - a toast is a nicety; the alert stays
-                pass
-
-    def __panel__(self):
-        return self._alert
-
-
 class RunControls(pn.viewable.Viewer):
-    """Run button, full-population run, scale and seeds, progress, undo and language."""
+    """Run button, full-population run, scale and seeds, progress, undo/redo/reset, presenter view and language."""
 
     state = param.ClassSelector(class_=WorkshopState)
+    presenting = param.Boolean(default=False, doc="the presenter view is on")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -76,22 +54,28 @@ class RunControls(pn.viewable.Viewer):
         self.run.stylesheets = [*self.run.stylesheets, ".bk-btn { font-size: 19px; }"]
         self.full = touch(pn.widgets.Button(color="default", sizing_mode="stretch_width"))
         self.undo = touch(pn.widgets.Button(color="warning", sizing_mode="stretch_width"))
+        self.redo = touch(pn.widgets.Button(color="warning", variant="outline", sizing_mode="stretch_width"))
+        self.reset = touch(pn.widgets.Button(color="default", sizing_mode="stretch_width"))
+        self.present = touch(pn.widgets.Toggle(value=False, color="primary", sizing_mode="stretch_width"))
         self.lang = touch(pn.widgets.RadioButtonGroup(options={"Nederlands": "nl", "English": "en"}, value=s.lang,
                                                       color="primary", sizing_mode="stretch_width"))
-        self.scale = touch(pn.widgets.FloatInput(value=s.population_scale, step=0.01, sizing_mode="stretch_width"))
-        self.seeds = touch(pn.widgets.IntSlider(start=1, end=5, value=s.n_seeds, sizing_mode="stretch_width"))
+        self.scale = NumberBox(state=s, path="population_scale", lo=0.005, hi=1.0, unit="aandeel",
+                               label_key="scale", value=s.population_scale, on_value=lambda v: setattr(s, "population_scale", float(v)))
+        self.seeds = touch(pn.widgets.IntSlider(start=2, end=5, value=s.n_seeds, sizing_mode="stretch_width"))
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width", height=24,
                                                bar_color="success")
-        self.status = pn.pane.Markdown("", styles={"font-size": "17px"})
+        self.status = pn.pane.Markdown("", styles={"font-size": "17px"}, css_classes=["run-status"])
         self.design = pn.pane.Markdown("", styles={"font-size": "18px"})
         self.run.on_click(self._run)
         self.full.on_click(self._run_full)
         self.undo.on_click(lambda e: s.undo())
+        self.redo.on_click(lambda e: s.redo())
+        self.reset.on_click(lambda e: s.reset())
+        self.present.param.watch(lambda e: setattr(self, "presenting", bool(e.new)), "value")
         self.lang.param.watch(lambda e: setattr(s, "lang", e.new), "value")
-        self.scale.param.watch(self._scale, "value")
         self.seeds.param.watch(lambda e: setattr(s, "n_seeds", int(e.new)), "value")
-        s.param.watch(self._progress, ["running", "progress", "status"])
-        s.param.watch(self._relabel, ["lang", "revision", "version"])
+        s.watch(self._progress, ["running", "progress", "run_index", "seconds_left"])
+        s.watch(self._relabel, ["lang", "revision", "version", "can_undo", "can_redo"])
         self._relabel()
 
     def _run(self, event=None):
@@ -100,68 +84,80 @@ class RunControls(pn.viewable.Viewer):
     def _run_full(self, event=None):
         self.state.start_run(full=True, schedule=_session_schedule())
 
-    def _scale(self, event):
-        s = self.state
-        lo, hi = s.param.population_scale.bounds
-        if event.new is None or not (lo <= event.new <= hi):
-            s.refuse(s.t("out_of_range", label=s.t("scale"), value=event.new, lo=lo, hi=hi, unit=""))
-            self.scale.value = s.population_scale
-            return
-        s.population_scale = float(event.new)
-
     def _progress(self, *_):
         s = self.state
         with pn.io.hold():
             self.progress.visible = s.running
             self.progress.value = int(s.progress)
-            self.status.object = s.status
+            self.status.object = html.escape(s.status_text())
             self.run.disabled = s.running
             self.full.disabled = s.running
 
     def _relabel(self, *_):
         s = self.state
         with pn.io.hold():
-            self.run.label, self.full.label, self.undo.label = s.t("run"), s.t("run_full"), s.t("undo")
-            self.scale.label, self.seeds.label = s.t("scale"), s.t("seeds")
+            self.run.label, self.full.label = s.t("run"), s.t("run_full")
+            self.undo.label, self.redo.label, self.reset.label = s.t("undo"), s.t("redo"), s.t("reset")
+            self.undo.disabled, self.redo.disabled = not s.can_undo, not s.can_redo
+            self.present.label = s.t("presenter_back") if self.present.value else s.t("presenter")
+            self.seeds.name = s.t("seeds")
             saved = s.revision is not None and design_key(s.scenario) == design_key(s.revision.scenario)
             label = s.revision.label if saved else f"{s.scenario.name} ({s.t('unsaved')})"
-            self.design.object = f"**{s.t('design_of', name=html.escape(label))}**"
+            self.design.object = f"**{html.escape(s.t('design_of', name=label))}**"
+        self.scale.relabel()
+
+    def secondary(self) -> list:
+        """The controls the presenter view hides (run, progress and the presenter toggle stay)."""
+        return [self.lang, self.design, self._undo_row, self.reset, self._divider, self.scale, self.seeds, self.full]
 
     def __panel__(self):
-        return pn.Column(self.lang, self.design, self.run, self.progress, self.status, self.undo,
-                         pn.layout.Divider(), self.scale, self.seeds, self.full, sizing_mode="stretch_width")
+        if getattr(self, "_panel", None) is not None:
+            return self._panel
+        self._undo_row = pn.Row(self.undo, self.redo, sizing_mode="stretch_width")
+        self._divider = pn.layout.Divider()
+        self._panel = pn.Column(self.lang, self.design, self.run, self.progress, self.status, self._undo_row, self.reset,
+                                self.present, self._divider, self.scale, self.seeds, self.full, sizing_mode="stretch_width")
+        return self._panel
+
+
+def card_html(c, size: float = 1.0) -> str:
+    """One indicator card (``size`` scales the type: 1 on the table, larger in the presenter view)."""
+    bg, border, arrow = VERDICT_STYLE.get(c.verdict, VERDICT_STYLE[None])
+    colour = VERDICT_TEXT_COLOUR.get(c.verdict, "#333333")
+    px = lambda n: f"{round(n * size)}px"  # noqa: E731
+    return (f'<div class="card" data-indicator="{html.escape(c.name)}" data-verdict="{html.escape(c.verdict or "")}" '
+            f'style="background:{bg};border-left:8px solid {border};padding:8px 12px;border-radius:6px;'
+            f'min-width:{px(210)};flex:1 1 {px(210)}">'
+            f'<div style="font-size:{px(17)};font-weight:600">{html.escape(c.label)}</div>'
+            f'<div style="font-size:{px(30)};font-weight:700">{html.escape(c.value_text)} '
+            f'<span style="font-size:{px(17)}">{html.escape(c.unit)}</span></div>'
+            f'<div class="delta" style="font-size:{px(16)};color:{colour};font-weight:600">{arrow} {html.escape(c.delta_text)}</div>'
+            + (f'<div style="font-size:{px(14)};color:#333">{html.escape(c.spread_text)}</div>' if size <= 1 else "")
+            + (f'<div style="font-size:{px(14)};color:#333">{html.escape(c.meaning)}</div></div>' if size <= 1 else "</div>"))
 
 
 class CardsView(pn.viewable.Viewer):
-    """Indicator cards: value, unit, change against the baseline, spread over seeds, meaning."""
+    """Indicator cards: value, unit, change against the baseline with its interval and verdict, meaning."""
 
     state = param.ClassSelector(class_=WorkshopState)
+    names = param.Parameter(default=None, doc="tuple of indicators shown (default: all cards)")
+    size = param.Number(default=1.0, doc="type size factor (the presenter view uses larger type)")
 
     def __init__(self, **params):
         super().__init__(**params)
         self._html = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.state.param.watch(self._render, ["results", "baseline", "lang", "version"])
+        self.state.watch(self._render, ["results", "baseline", "paired", "lang", "version"])
         self._render()
 
     def _render(self, *_):
         s = self.state
-        cards = s.cards()
+        cards = s.cards(self.names) if self.names else s.cards()
         if not cards:
-            self._html.object = f'<div style="font-size:19px;padding:8px">{html.escape(s.t("need_run"))}</div>'
+            self._html.object = f'<div style="font-size:{round(19 * self.size)}px;padding:8px">{html.escape(s.t("need_run"))}</div>'
             return
         stale = (f'<div class="stale" style="font-size:18px;padding:8px;margin-bottom:6px;background:#fff3cd;'
                  f'border-left:8px solid #E69F00">{html.escape(s.t("results_stale"))}</div>') if s.results_out_of_date else ""
-        parts = []
-        for c in cards:
-            bg, border, arrow = VERDICT_STYLE[c.verdict]
-            parts.append(
-                f'<div class="card" data-indicator="{c.name}" style="background:{bg};border-left:8px solid {border};'
-                f'padding:8px 12px;border-radius:6px;min-width:210px;flex:1 1 210px">'
-                f'<div style="font-size:17px;font-weight:600">{html.escape(c.label)}</div>'
-                f'<div style="font-size:30px;font-weight:700">{c.value_text} <span style="font-size:17px">{html.escape(c.unit)}</span></div>'
-                f'<div style="font-size:16px;color:{border};font-weight:600">{arrow} {html.escape(c.delta_text)}</div>'
-                f'<div style="font-size:14px;color:#333">{html.escape(c.spread_text)}</div>'
-                f'<div style="font-size:14px;color:#333">{html.escape(c.meaning)}</div></div>')
+        parts = [card_html(c, self.size) for c in cards]
         self._html.object = stale + f'<div style="display:flex;flex-wrap:wrap;gap:8px">{"".join(parts)}</div>'
 
     def __panel__(self):
@@ -192,7 +188,7 @@ class TimelineView(pn.viewable.Viewer):
         self._fig = p
         self._defer = Deferred(lambda: self._fig)
         self._note = pn.pane.Markdown("", styles={"font-size": "15px"})
-        self.state.param.watch(self._render, ["results", "baseline", "lang"])
+        self.state.watch(self._render, ["results", "baseline", "lang"])
         self.param.watch(self._render, "indicator")
         self._render()
 
@@ -228,66 +224,65 @@ class TimelineView(pn.viewable.Viewer):
 
 
 class GainsView(pn.viewable.Viewer):
-    """Who gains, who loses: the wijken whose reach changes most against the baseline."""
+    """Who gains, who loses: the wijken whose reach changes clearly against the baseline (with intervals)."""
 
     state = param.ClassSelector(class_=WorkshopState)
 
     def __init__(self, **params):
         super().__init__(**params)
         self._md = pn.pane.Markdown("", styles={"font-size": "17px"}, sizing_mode="stretch_width")
-        self.state.param.watch(self._render, ["results", "baseline", "lang"])
+        self.state.watch(self._render, ["results", "baseline", "paired", "lang"])
         self._render()
 
     def _render(self, *_):
         s = self.state
-        if s.results is None or s.baseline is None:
+        if s.results is None or s.paired is None:
             self._md.object = ""
             return
-        gains, losses = s.gains_and_losses()
-        spread = s.wijk_change_range()
+        gains, losses, unclear = s.gains_and_losses()
         n = len(s.results.seeds)
 
-        def fmt(series):
-            if series.empty:
-                return s.t("no_change")
-            parts = []
-            for w, v in series.items():
-                text = f"{w} ({'+' if v > 0 else '−'}{number(abs(v), 1)} {s.t('pct_points')}"
-                if n > 1 and w in spread.index:
-                    text += f"; {number(spread.loc[w, 'lo'], 1)} … {number(spread.loc[w, 'hi'], 1)}"
-                parts.append(text + ")")
-            return ", ".join(parts)
+        def fmt(frame):
+            if frame.empty:
+                return s.t("no_clear_gains")
+            return ", ".join(f"{html.escape(str(w))} ({signed(r['diff'], 1)} {s.t('pct_points')}; "
+                             f"{interval_text(r['lo'], r['hi'], 1)})" for w, r in frame.iterrows())
 
         note = s.t("wijk_noise", n=n, scale=number(100 * s.results.population_scale, 0)) if s.results.population_scale < 1 else ""
         self._md.object = (f"#### {s.t('who_gains')}\n**{s.t('gains')}:** {fmt(gains)}  \n"
-                           f"**{s.t('losses')}:** {fmt(losses)}" + (f"  \n*{note}*" if note else ""))
+                           f"**{s.t('losses')}:** {fmt(losses)}  \n{s.t('no_clear_wijken', n=unclear)}"
+                           + (f"  \n*{note}*" if note else ""))
 
     def __panel__(self):
         return self._md
 
 
-def _table_html(frame: pd.DataFrame, diff_cols: list[str]) -> str:
-    """A plain, large-type table; differences signed and coloured (blue up, orange down)."""
+def _table_html(frame: pd.DataFrame, verdicts: dict[str, list] | None = None) -> str:
+    """A plain, large-type table; a difference column is coloured by its verdict (by the indicator's
+    direction: blue better, orange worse, grey no clear difference), never by its sign alone."""
     if frame.empty:
         return ""
+    verdicts = verdicts or {}
     head = "".join(f"<th style='padding:4px 8px;text-align:right'>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
-    for _, row in frame.iterrows():
+    for i, (_, row) in enumerate(frame.iterrows()):
         cells = []
         for col in frame.columns:
             v = row[col]
+            style = "padding:4px 8px"
+            if col in verdicts:
+                code = verdicts[col][i]
+                bg, border, arrow = VERDICT_STYLE.get(code, VERDICT_STYLE[None])
+                style += f";color:{VERDICT_TEXT_COLOUR.get(code, '#333')};font-weight:600;background:{bg}"
             if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool):
-                text = number(float(v))
-                style = "text-align:right;padding:4px 8px"
-                if col in diff_cols and np.isfinite(v) and abs(v) > 1e-9:
-                    text = ("+" if v > 0 else "−") + number(abs(float(v)))
-                    style += ";color:" + ("#0072B2" if v > 0 else "#D55E00") + ";font-weight:600"
-                cells.append(f"<td style='{style}'>{text}</td>")
+                text = signed(float(v)) if col in verdicts else number(float(v))
+                cells.append(f"<td data-verdict='{html.escape(str(verdicts[col][i]) if col in verdicts else '')}' "
+                             f"style='{style};text-align:right'>{text}</td>")
             else:
-                cells.append(f"<td style='padding:4px 8px'>{html.escape(str(v))}</td>")
+                cells.append(f"<td style='{style}'>{html.escape(str(v))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table style='border-collapse:collapse;font-size:16px;width:100%'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    return (f"<div style='overflow-x:auto'><table style='border-collapse:collapse;font-size:16px;width:100%'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 class CompareView(pn.viewable.Viewer):
@@ -306,8 +301,8 @@ class CompareView(pn.viewable.Viewer):
         self._wijk_title = pn.pane.Markdown("")
         self.add.on_click(lambda e: s.compare_with(self.choice.value, schedule=_session_schedule()) if self.choice.value else None)
         self.clear.on_click(lambda e: s.clear_comparison())
-        s.param.watch(self._render, ["results", "baseline", "comparison", "lang"])
-        s.param.watch(self._options, ["store_version", "lang"])
+        s.watch(self._render, ["results", "baseline", "comparison", "compared", "lang"])
+        s.watch(self._options, ["store_version", "lang"])
         self._options()
         self._render()
 
@@ -326,12 +321,19 @@ class CompareView(pn.viewable.Viewer):
             self._wijk_title.object = ""
             return
         frame = s.compare_table()
-        diffs = [c for c in frame.columns if c.startswith(s.t("difference"))]
+        codes = s.readout.compare_verdicts()
+        verdicts = {}
+        for label in codes.columns:
+            for col in (f"{s.t('difference')} ↔ {label}", f"{s.t('verdict')} ↔ {label}"):
+                if col in frame.columns:
+                    verdicts[col] = list(codes[label])
         wijk = s.compare_wijk_table()
+        wijk_codes = list(s.readout.wijk_verdicts().reindex(wijk["wijk"]).fillna("no_clear_difference")) if s.paired is not None else []
+        wijk_cols = {c: wijk_codes for c in (f"{s.t('difference')} ↔ {s.t('baseline')}", s.t("verdict")) if c in wijk.columns}
         with pn.io.hold():
-            self.table.object = _table_html(frame, diffs)
+            self.table.object = _table_html(frame, verdicts)
             self._wijk_title.object = f"#### {s.t('per_wijk')}"
-            self.wijk_table.object = _table_html(wijk, [c for c in wijk.columns if c.startswith(s.t("difference"))])
+            self.wijk_table.object = _table_html(wijk, wijk_cols)
 
     def __panel__(self):
         return pn.Column(pn.Row(self.choice, pn.Column(pn.Spacer(height=24), pn.Row(self.add, self.clear))),
@@ -339,35 +341,42 @@ class CompareView(pn.viewable.Viewer):
 
 
 class SaveView(pn.viewable.Viewer):
-    """Save as a named revision; open, branch, export and import; the link that reopens it."""
+    """Save as a named revision (unchanged designs and names of other tables are caught); open, branch,
+    export and import (read in a worker thread, with the loader's limits); the link that reopens it."""
 
     state = param.ClassSelector(class_=WorkshopState)
 
     def __init__(self, **params):
         super().__init__(**params)
         s = self.state
-        self.name_input = touch(pn.widgets.TextInput(value=s.scenario.name, sizing_mode="stretch_width"))
-        self.group = touch(pn.widgets.TextInput(sizing_mode="stretch_width"))
-        self.notes = touch(pn.widgets.TextAreaInput(height=90, sizing_mode="stretch_width"))
+        self.name_input = touch(pn.widgets.TextInput(value=s.scenario.name, sizing_mode="stretch_width", max_length=120))
+        self.group = touch(pn.widgets.TextInput(sizing_mode="stretch_width", max_length=80))
+        self.notes = touch(pn.widgets.TextAreaInput(height=90, sizing_mode="stretch_width", max_length=2000))
         self.save_button = touch(pn.widgets.Button(color="success", sizing_mode="stretch_width"))
+        self.branch_instead = touch(pn.widgets.Button(color="primary", sizing_mode="stretch_width", visible=False))
+        self.feedback = MessageView(state=s, height=80)
         self.link = pn.pane.HTML("", sizing_mode="stretch_width")
         self.saved = touch(pn.widgets.Select(options=[], sizing_mode="stretch_width"))
         self.open = touch(pn.widgets.Button(color="primary", width=140))
-        self.branch_name = touch(pn.widgets.TextInput(sizing_mode="stretch_width"))
+        self.branch_name = touch(pn.widgets.TextInput(sizing_mode="stretch_width", max_length=120))
         self.branch = touch(pn.widgets.Button(color="default", width=220))
         self.download = touch(pn.widgets.FileDownload(callback=self._yaml, filename="scenario.yaml", color="default",
                                                       sizing_mode="stretch_width"))
         self.upload = touch(pn.widgets.FileInput(accept=".yaml,.yml", sizing_mode="stretch_width"))
         self._upload_title = pn.pane.Markdown("")
-        self.save_button.on_click(lambda e: s.save(self.name_input.value_input or self.name_input.value, group=self.group.value_input or self.group.value,
-                                            notes=self.notes.value_input or self.notes.value))
+        self.save_button.on_click(lambda e: s.save(self._text(self.name_input), group=self._text(self.group),
+                                                   notes=self._text(self.notes)))
+        self.branch_instead.on_click(lambda e: s.save_as_branch(group=self._text(self.group), notes=self._text(self.notes)))
         self.open.on_click(lambda e: s.open_label(self.saved.value) if self.saved.value else None)
-        self.branch.on_click(lambda e: s.branch(self.branch_name.value_input or self.branch_name.value,
-                                                group=self.group.value))
+        self.branch.on_click(lambda e: s.branch(self._text(self.branch_name), group=self._text(self.group)))
         self.upload.param.watch(self._uploaded, "value")
-        s.param.watch(self._relabel, ["lang"])
-        s.param.watch(self._refresh, ["store_version", "revision", "link", "lang", "version"])
+        s.watch(self._relabel, ["lang"])
+        s.watch(self._refresh, ["store_version", "revision", "lang", "version", "conflict"])
         self._relabel()
+
+    @staticmethod
+    def _text(widget) -> str:
+        return (widget.value_input if getattr(widget, "value_input", None) is not None else widget.value) or ""
 
     def _yaml(self):
         s = self.state
@@ -376,17 +385,23 @@ class SaveView(pn.viewable.Viewer):
 
     def _uploaded(self, event):
         if event.new:
-            self.state.import_yaml(event.new, filename=self.upload.filename or "upload.yaml", group=self.group.value)
+            s = self.state
+            s.notify(s.t("reading_upload"), "info")
+            s.import_yaml(event.new, filename=self.upload.filename or "upload.yaml", group=self._text(self.group),
+                          schedule=_session_schedule())
 
     def _refresh(self, *_):
         s = self.state
         with pn.io.hold():
-            options = [k for k, v in s.compare_options().items()]
+            options = list(s.compare_options())
             self.saved.options = options
             if s.revision is not None and s.revision.label in options:
                 self.saved.value = s.revision.label
             if self.name_input.value != s.scenario.name:
                 self.name_input.value = s.scenario.name
+            if s.conflict is not None:
+                self.branch_instead.label = s.t("save_branch", name=s.conflict.suggestion)
+            self.branch_instead.visible = s.conflict is not None
             if s.link:
                 href = html.escape(s.link)
                 self.link.object = (f"<div style='font-size:18px'><b>{html.escape(s.t('link'))}:</b> "
@@ -401,11 +416,13 @@ class SaveView(pn.viewable.Viewer):
             self.save_button.label, self.saved.label, self.open.label = s.t("save"), s.t("saved_list"), s.t("reload")
             self.branch_name.label, self.branch.label = s.t("branch_name"), s.t("branch")
             self.download.label = s.t("export")
-            self._upload_title.object = f"**{s.t('import')}**"
+            mb = s.library.max_upload_bytes // 1_000_000
+            self._upload_title.object = f"**{s.t('import')}** ({s.t('upload_limit', mb=mb)})"
         self._refresh()
 
     def __panel__(self):
-        return pn.Column(self.name_input, self.group, self.notes, self.save_button, self.link, pn.layout.Divider(),
+        return pn.Column(self.name_input, self.group, self.notes, self.save_button, self.branch_instead, self.feedback,
+                         self.link, pn.layout.Divider(),
                          pn.Row(self.saved, pn.Column(pn.Spacer(height=24), self.open)),
                          pn.Row(self.branch_name, pn.Column(pn.Spacer(height=24), self.branch)),
                          pn.layout.Divider(), self.download, self._upload_title, self.upload, sizing_mode="stretch_width")

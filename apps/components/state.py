@@ -1,29 +1,25 @@
-"""The workshop's state: the scenario being designed, the chosen place, the latest results.
+"""The workshop's state: a thin composition of small pieces, each with one job.
 
-:class:`WorkshopState` is a ``param.Parameterized`` and knows nothing of widgets: the
-views in this package render it, tests drive it directly and read what a user would
-read (card texts, messages). Every change of the design goes through the scenario
-schema (:mod:`model.scenario`), so an impossible value is refused with the schema's
-reason and the design stays as it was; each accepted change can be undone.
+- :class:`~apps.components.design.Design`: the scenario under edit, undo and redo;
+- :class:`~apps.components.runs.RunService`: replicate runs off the UI thread, the
+  shared cache, progress as run *i* of *n* with the time left, the store's runs;
+- :class:`~apps.components.readout.Readout`: cards, compare tables and map layers with
+  paired intervals ("geen duidelijk verschil / no clear difference" inside the noise);
+- :class:`~apps.components.library.Library`: saved and shipped scenarios, links, uploads.
 
-Runs: :meth:`WorkshopState.run` (blocking, for tests and notebooks) and
-:meth:`WorkshopState.run_async` (the app: the model runs in a worker thread while the
-session's event loop stays free, progress arrives week by week). Each run replicates
-``n_seeds`` seeds drawn from one ``numpy.random.SeedSequence`` and runs today's
-baseline with the same seeds (common random numbers), so a difference between the
-design and the baseline is not just a different draw. Results of identical
-(scenario, seed, weeks, scale) runs are shared between sessions in a small cache.
+:class:`WorkshopState` adds what belongs to one shared screen: the language, the chosen
+place and who reaches it (catchment), the selected offer, the map layer and the message
+to the table. It knows nothing of widgets: views render it; tests drive it and read what
+a user would read. Every change of the design goes through the schema, so an
+impossible value is refused with the schema's reason (in the screen's language, from the
+error's structure) and the design stays as it was.
 """
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
-import json
-import threading
+import logging
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -31,130 +27,49 @@ import pandas as pd
 import param
 from pyproj import Transformer
 
+from model.compare import replication_seeds
 from model.domain import Level, Mode, ProviderType, Theme
 from model.geography import AddressNotFound, load_genk
-from model.indicators import INDICATORS
-from model.run import Results, run_scenario
-from model.scenario import (
-    OfferSpec,
-    PlaceSpec,
-    Scenario,
-    ScenarioError,
-    lever_fields,
-    list_scenarios,
-    load_scenario,
-    numeric_fields,
-    scenario_from_yaml,
-    scenario_to_yaml,
-)
-from model.store import Revision, Store, StoreError
+from model.scenario import OfferSpec, PlaceSpec, Scenario, ScenarioError, lever_fields, load_scenario, numeric_fields
+from model.scenario_io import ScenarioProblems, problem_from_pydantic, render_error, scenario_to_yaml
+from model.store import Revision, Store
 
+from . import runs as runs_module
+from .design import Design, design_key
 from .i18n import level_label, number, plain, theme_label, tr, unit_label
+from .library import Library, LibraryError, SaveOutcome, link_args
+from .numbers import NumberRefused, read_number
+from .readout import CARD_INDICATORS, KEY_CARDS, WIJK_LAYERS, Card, MapLayer, Readout
+from .runs import RunPlan, RunService, RunSummary, cached_run, clear_cache, executor
 
-#: Share of Genk simulated by the run button: 3 seeds of the design (and, the first
-#: time, of the baseline) finish in well under a second on two cores (see
-#: benchmarks/bench_workshop.py).
+log = logging.getLogger(__name__)
+
+#: Share of Genk simulated by the run button (see benchmarks/bench_workshop.py).
 DEFAULT_SCALE = 0.05
 DEFAULT_SEEDS = 3
 BASE_SEED = 20240601  # the workshop's SeedSequence entropy: same seeds in every session
 BASELINE = "baseline"
 
-#: The indicators shown as cards, in this order.
-CARD_INDICATORS: tuple[str, ...] = (
-    "reach", "participation_gap_means", "participation_gap_wijken", "progression_steps", "share_zelf_doen",
-    "mean_travel_minutes", "waiting_list", "badges_earned", "budget_spent_eur", "cost_per_participant_eur",
-)
-
-#: Per-wijk indicators the map can show, with Dutch/English label, unit and meaning.
-WIJK_LAYERS: dict[str, tuple[str, str, str, str, str]] = {
-    "reach": ("Bereik", "Reach", "%", "aandeel bewoners van de wijk dat minstens één keer deelnam",
-              "share of the wijk's residents who took part at least once"),
-    "reach_low_means": ("Bereik lage middelen", "Reach (low means)", "%",
-                        "aandeel bewoners met lage middelen dat minstens één keer deelnam",
-                        "share of low-means residents who took part at least once"),
-    "steps_per_100": ("Stappen vooruit per 100", "Steps of progress per 100", "stappen/100 bewoners",
-                      "stappen omhoog op een leerpad per 100 bewoners", "steps up a learning path per 100 residents"),
-    "participants": ("Deelnemers", "Participants", "bewoners", "bewoners die minstens één keer deelnamen",
-                     "residents who took part at least once"),
-}
 TRAVEL_LAYER = ("Reistijd te voet naar het dichtste aanbod", "Walking time to the nearest offer", "min",
                 "gemiddelde wandeltijd van een bewoner naar het dichtstbijzijnde offline aanbod (vóór elke simulatie)",
                 "mean walking time of a resident to the nearest offline offer (before any simulation)")
 
-_EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="workshop-run")
-_CACHE: OrderedDict[tuple, Results] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_IN_FLIGHT: dict[tuple, concurrent.futures.Future] = {}
-_CACHE_SIZE = 200
 _TO_WGS84 = Transformer.from_crs("EPSG:31370", "EPSG:4326", always_xy=True)
 _FROM_WGS84 = Transformer.from_crs("EPSG:4326", "EPSG:31370", always_xy=True)
+Schedule = Callable[[Callable[[], None]], Any]
+
+#: Which piece owns which watched name (see :meth:`WorkshopState.watch`).
+_OWNERS = {
+    "design": ("scenario", "version", "origin", "can_undo", "can_redo"),
+    "readout": ("results", "baseline", "paired", "comparison", "compared", "results_key"),
+    "runs": ("running", "progress", "run_index", "n_runs", "seconds_left"),
+    "library": ("revision", "store_version"),
+}
 
 
-# ============================================================================ helpers
 def replicate_seeds(n: int, entropy: int = BASE_SEED) -> list[int]:
-    """``n`` run seeds from one seeded SeedSequence (the same in every session)."""
-    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(entropy).spawn(n)]
-
-
-def design_key(scenario: Scenario) -> str:
-    """A hash of what a run depends on (the name, title and description do not count)."""
-    data = scenario.model_dump(mode="json", exclude={"name", "title", "description"})
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
-
-
-def cached_run(scenario: Scenario, seed: int, weeks: int, scale: float,
-               progress: Callable[[int, int], None] | None = None) -> Results:
-    """:func:`model.run.run_scenario`, shared between sessions for identical inputs."""
-    key = (design_key(scenario), int(seed), int(weeks), round(float(scale), 6))
-    owner = False
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None:
-            _CACHE.move_to_end(key)
-        elif key in _IN_FLIGHT:  # another session is running exactly this: wait for it
-            pending = _IN_FLIGHT[key]
-        else:
-            pending = _IN_FLIGHT[key] = concurrent.futures.Future()
-            owner = True
-    if hit is None and not owner:
-        hit = pending.result()
-    if hit is not None:
-        if progress:
-            progress(weeks, weeks)
-        return hit
-    try:
-        results = run_scenario(scenario, seed=seed, weeks=weeks, population_scale=scale, progress=progress)
-    except BaseException as exc:
-        with _CACHE_LOCK:
-            _IN_FLIGHT.pop(key, None)
-        pending.set_exception(exc)
-        raise
-    with _CACHE_LOCK:
-        _CACHE[key] = results
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-        _IN_FLIGHT.pop(key, None)
-    pending.set_result(results)
-    return results
-
-
-def _link_args(query: Any) -> dict[str, str]:
-    """First value of each key of a query string, a dict, or Panel's session_args (lists of bytes)."""
-    if isinstance(query, str):
-        from urllib.parse import parse_qs
-
-        query = parse_qs(query.lstrip("?"))
-    out = {}
-    for key, value in dict(query or {}).items():
-        if isinstance(value, (list, tuple)):
-            value = value[0] if value else ""
-        out[str(key)] = value.decode() if isinstance(value, bytes) else str(value)
-    return out
-
-
-def clear_cache() -> None:
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    """The workshop's replication seeds: :func:`model.compare.replication_seeds` (one recipe)."""
+    return replication_seeds(n, entropy)
 
 
 def to_wgs84(x: float, y: float) -> tuple[float, float]:
@@ -167,74 +82,14 @@ def from_wgs84(lon: float, lat: float) -> tuple[float, float]:
     return float(x), float(y)
 
 
-@dataclass
-class RunSummary:
-    """Replicate runs of one scenario, aggregated for the screen."""
-
-    label: str
-    scenario_name: str
-    population_scale: float
-    weeks: int
-    seeds: list[int]
-    summary: pd.DataFrame  # index indicator; columns mean, lo, hi
-    weekly: pd.DataFrame  # columns week, indicator, mean, lo, hi
-    wijk: pd.DataFrame  # index wijk; one column per wijk indicator (mean over seeds)
-    seconds: float = 0.0
-    runs: list[Results] = field(default_factory=list, repr=False)
-
-    @classmethod
-    def from_runs(cls, label: str, runs: list[Results], seconds: float = 0.0) -> "RunSummary":
-        summ = pd.DataFrame([r.summary for r in runs])
-        summary = pd.DataFrame({"mean": summ.mean(), "lo": summ.min(), "hi": summ.max()})
-        weekly = pd.concat([r.weekly.assign(seed=r.seed) for r in runs])
-        weekly = weekly.groupby(["indicator", "week"])["value"].agg(["mean", "min", "max"]).reset_index()
-        weekly = weekly.rename(columns={"min": "lo", "max": "hi"})
-        wijk = pd.concat([r.wijk_table() for r in runs]).groupby(level=0).mean()
-        first = runs[0]
-        return cls(label, first.scenario_name, first.population_scale, first.weeks, [r.seed for r in runs],
-                   summary, weekly, wijk, seconds, runs)
-
-    def value(self, name: str) -> float:
-        return float(self.summary.loc[name, "mean"]) if name in self.summary.index else float("nan")
+def baseline_for(scenario: Scenario) -> Scenario:
+    """Today's offer judged under the design's behavioural assumptions (a study run carries its own)."""
+    return load_scenario(BASELINE).model_copy(update={"uncertainties": scenario.uncertainties})
 
 
-@dataclass(frozen=True)
-class Card:
-    """One indicator card as the screen shows it."""
-
-    name: str
-    label: str
-    value: float
-    value_text: str
-    unit: str
-    meaning: str
-    delta: float | None
-    delta_text: str
-    verdict: str | None  # "better", "worse", "same" or None (no direction / no baseline)
-    spread_text: str
-
-
-@dataclass(frozen=True)
-class MapLayer:
-    """What the wijken are coloured by."""
-
-    key: str
-    label: str
-    unit: str
-    meaning: str
-    values: pd.Series  # index wijk; NaN where unknown
-    diverging: bool
-
-
-# ============================================================================ the state
 class WorkshopState(param.Parameterized):
-    """The shared screen's state: one scenario under design and what it did."""
+    """The shared screen's state: one design under edit, its runs, the read-out, the library."""
 
-    scenario = param.ClassSelector(class_=Scenario, doc="the design on the table")
-    results = param.ClassSelector(class_=RunSummary, default=None, allow_None=True, doc="latest good run of the design")
-    baseline = param.ClassSelector(class_=RunSummary, default=None, allow_None=True, doc="today's baseline, same seeds")
-    results_key = param.String(default="", doc="design_key of the design the results belong to")
-    comparison = param.Dict(default={}, doc="label -> RunSummary of saved scenarios compared with")
     lang = param.Selector(default="nl", objects=["nl", "en"], doc="screen language")
     map_layer = param.String(default="travel", doc="what colours the wijken")
     selected_offer = param.String(default=None, allow_None=True, doc="id of the workshop offer being edited")
@@ -244,76 +99,152 @@ class WorkshopState(param.Parameterized):
     catchment_minutes = param.Integer(default=15, bounds=(1, 60))
     catchment = param.ClassSelector(class_=pd.DataFrame, default=None, allow_None=True, doc="per wijk: share within reach")
     catchment_text = param.String(default="")
-    running = param.Boolean(default=False)
-    progress = param.Integer(default=0, bounds=(0, 100))
-    status = param.String(default="")
     message = param.String(default="")
     message_kind = param.Selector(default="info", objects=["info", "success", "warning", "danger"])
     message_count = param.Integer(default=0, doc="bumped on every message, so equal messages still notify")
-    revision = param.ClassSelector(class_=Revision, default=None, allow_None=True, doc="last saved/opened revision")
-    link = param.String(default="")
+    conflict = param.ClassSelector(class_=SaveOutcome, default=None, allow_None=True,
+                                   doc="a save refused because another table uses the name (offer a branch)")
     population_scale = param.Number(default=DEFAULT_SCALE, bounds=(0.005, 1.0))
-    n_seeds = param.Integer(default=DEFAULT_SEEDS, bounds=(1, 5))
-    version = param.Integer(default=0, doc="bumped on every change of the design")
-    store_version = param.Integer(default=0, doc="bumped when the store changed")
+    n_seeds = param.Integer(default=DEFAULT_SEEDS, bounds=(2, 5))
 
     def __init__(self, scenario: Scenario | str | None = None, store: Store | None = None, **params):
-        self._undo: list[tuple[Scenario, str]] = []
-        self._store = store
         self.genk = load_genk()
         if scenario is None:
             scenario = load_scenario(BASELINE).model_copy(update={"name": "ontwerp", "title": "", "description": ""})
         elif isinstance(scenario, str):
             scenario = load_scenario(scenario)
-        super().__init__(scenario=scenario, **params)
+        self.design = Design(scenario)
+        self.runs = RunService(entropy=BASE_SEED)
+        self.readout = Readout()
+        self.library = Library(store=store)
+        self._said: tuple[str, dict, str] | None = None
+        self._compare_scenarios: dict[str, Scenario] = {}
+        super().__init__(**params)
+        self.readout.lang = self.library.lang = self.lang
         self.param.watch(self._refresh_catchment, ["catchment_mode", "catchment_minutes", "proposed_place"])
+        self.param.watch(self._language, ["lang"])
+        self.design.param.watch(self._design_moved, ["origin"])
 
-    # ------------------------------------------------------------------ basics
+    # ------------------------------------------------------------------ composition
+    def watch(self, fn: Callable, names: list[str] | str) -> None:
+        """Watch names on whichever piece owns them (``["results", "version", "lang"]``)."""
+        names = [names] if isinstance(names, str) else list(names)
+        by_owner: dict[Any, list[str]] = {}
+        for name in names:
+            owner = next((getattr(self, piece) for piece, owned in _OWNERS.items() if name in owned), self)
+            by_owner.setdefault(owner, []).append(name)
+        for owner, owned in by_owner.items():
+            owner.param.watch(fn, owned)
+
+    scenario = property(lambda self: self.design.scenario)
+    version = property(lambda self: self.design.version)
+    can_undo = property(lambda self: self.design.can_undo)
+    can_redo = property(lambda self: self.design.can_redo)
+    results = property(lambda self: self.readout.results)
+    baseline = property(lambda self: self.readout.baseline)
+    paired = property(lambda self: self.readout.paired)
+    comparison = property(lambda self: self.readout.comparison)
+    results_key = property(lambda self: self.readout.results_key)
+    running = property(lambda self: self.runs.running)
+    progress = property(lambda self: self.runs.progress)
+    revision = property(lambda self: self.library.revision)
+    store_version = property(lambda self: self.library.store_version)
+
     @property
     def store(self) -> Store:
-        if self._store is None:
-            self._store = Store()
-        return self._store
+        return self.library.store
 
+    @property
+    def link(self) -> str:
+        rev = self.library.revision
+        return self.store.link_for(rev.id) if rev is not None else ""
+
+    def _design_moved(self, event) -> None:
+        """Undo/redo carry the revision the design came from: the library follows."""
+        if self.library.revision is not event.new:
+            self.library.revision = event.new
+
+    # ------------------------------------------------------------------ messages
     def t(self, key: str, **kw) -> str:
         return tr(key, self.lang, **kw)
 
+    def say(self, key: str, kind: str = "info", **kw) -> None:
+        """Show a message by its key; re-rendered when the language changes. Values may be ``lambda lang: text``."""
+        self._said = (key, kw, kind)
+        self._post(self._render_said(), kind)
+
+    def _render_said(self) -> str:
+        key, kw, _ = self._said
+        values = {k: (v(self.lang) if callable(v) else v) for k, v in kw.items()}
+        return self.t(key, **values)
+
     def notify(self, text: str, kind: str = "info") -> None:
-        """Show a message to the table (the views turn it into an alert and a toast)."""
+        """Show a ready-made text to the table (the views turn it into an alert and a toast)."""
+        self._said = None
+        self._post(text, kind)
+
+    def _post(self, text: str, kind: str) -> None:
         with param.parameterized.batch_call_watchers(self):
             self.message_kind = kind
             self.message = text
             self.message_count += 1
 
-    def refuse(self, why: str) -> bool:
-        self.notify(self.t("refused", why=why), "danger")
+    def refuse(self, why: str | Callable[[str], str]) -> bool:
+        self.say("refused", "danger", why=why)
         return False
 
-    def _set_scenario(self, scenario: Scenario, what: str) -> None:
-        self._undo.append((self.scenario, self.revision, self.link, what))
-        del self._undo[:-50]
-        with param.parameterized.batch_call_watchers(self):
-            self.scenario = scenario
-            self.version += 1
+    def _language(self, event) -> None:
+        self.readout.lang = self.library.lang = event.new
+        if self.proposed_place is not None:
+            self.update_catchment()
+        if self._said is not None:
+            self.message = self._render_said()  # the same message, now in the other language (no new toast)
 
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
+    def status_text(self) -> str:
+        """Progress as the screen reads it: run i of n, percent, time left."""
+        r = self.runs
+        if not r.running:
+            return ""
+        left = "" if r.seconds_left is None else self.t("time_left", secs=max(0, int(round(r.seconds_left))))
+        return self.t("running_runs", i=max(1, r.run_index), n=max(1, r.n_runs), pct=r.progress) + left
 
+    # ------------------------------------------------------------------ the design: undo, redo, reset
     def undo(self) -> bool:
         """Restore the design as it was before the last change."""
-        if not self._undo:
-            self.notify(self.t("undo_none"), "warning")
+        what = self.design.undo()
+        if what is None:
+            self.say("undo_none", "warning")
             return False
-        previous, revision, link, what = self._undo.pop()
-        with param.parameterized.batch_call_watchers(self):
-            self.scenario = previous
-            self.revision, self.link = revision, link
-            self.version += 1
-            if self.selected_offer and self.offer(self.selected_offer) is None:
-                self.selected_offer = None
-        self.notify(self.t("undone", what=what), "info")
+        self._drop_missing_selection()
+        self.say("undone", "info", what=what)
         return True
+
+    def redo(self) -> bool:
+        """Do again what undo took back."""
+        what = self.design.redo()
+        if what is None:
+            self.say("redo_none", "warning")
+            return False
+        self._drop_missing_selection()
+        self.say("redone", "info", what=what)
+        return True
+
+    def reset(self) -> bool:
+        """Start again from today's offer (the baseline), keeping the design's name; undo brings it back."""
+        today = load_scenario(BASELINE).model_copy(update={"name": self.scenario.name, "title": "", "description": ""})
+        what = self.t("reset_done")
+        with param.parameterized.batch_call_watchers(self):
+            self.design.change(today, what, origin=None)
+            self.param.update(selected_offer=None, proposed_place=None, proposed_label="")
+        self.say("reset_done", "success")
+        return True
+
+    def _drop_missing_selection(self) -> None:
+        if self.selected_offer and self.offer(self.selected_offer) is None:
+            self.selected_offer = None
+
+    def _change(self, scenario: Scenario, what: str) -> None:
+        self.design.change(scenario, what)
 
     # ------------------------------------------------------------------ levers
     def field_label(self, path: str) -> str:
@@ -325,57 +256,66 @@ class WorkshopState(param.Parameterized):
 
     def value(self, path: str) -> Any:
         """The design's value at a dotted path (``levers.clubs.budget_eur_per_year``)."""
-        node: Any = self.scenario
-        for key in path.split("."):
-            node = getattr(node, key)
-        return node
+        return self.design.value(path)
+
+    def _schema_refusal(self, exc: ScenarioError) -> Callable[[str], str]:
+        return lambda lang: render_error(exc, lang, labels=True, sep="; ").replace("<values>: ", "")
+
+    def read_field(self, f, value: Any) -> tuple[bool, Any]:
+        """A typed or spoken value for a numeric field: (True, number) or (False, refusal shown)."""
+        label = lambda lang: f.label_nl if lang == "nl" else f.label_en  # noqa: E731
+        try:
+            number_ = read_number(value, integer=f.is_int)
+        except NumberRefused as exc:
+            refused = exc
+            return False, self.refuse(lambda lang: f"{label(lang)}: " + refused.message(lang))
+        if not (f.lo <= number_ <= f.hi):
+            return False, self.refuse(lambda lang: tr("out_of_range", lang, label=label(lang), value=plain(number_),
+                                                      lo=plain(f.lo), hi=plain(f.hi), unit=unit_label(f.unit, lang)))
+        return True, number_
 
     def set_value(self, path: str, value: Any) -> bool:
-        """Set one parameter of the design; refused (with the reason) if the schema disallows it."""
-        fields = {f.path: f for f in numeric_fields(Scenario)}
-        f = fields.get(path)
+        """Set one parameter of the design; refused (with the reason) if the schema disallows it.
+
+        Numbers may be given as people write them (``"50.000"``, ``"€ 50.000,00"``, ``"2,5"``);
+        what cannot be read for sure is refused with a message, never changed silently.
+        """
+        f = {f.path: f for f in numeric_fields(Scenario)}.get(path)
         if f is not None:
-            label = f.label_nl if self.lang == "nl" else f.label_en
-            try:
-                value = int(value) if f.is_int and float(value) == int(float(value)) else float(value)
-            except (TypeError, ValueError, OverflowError):
-                return self.refuse(self.t("not_a_number", label=label, value=value))
-            if f.is_int and isinstance(value, float):
-                return self.refuse(self.t("not_a_number", label=label, value=value))
-            if not (f.lo <= value <= f.hi):
-                return self.refuse(self.t("out_of_range", label=label, value=plain(value),
-                                          lo=plain(f.lo), hi=plain(f.hi), unit=unit_label(f.unit, self.lang)))
+            ok, value = self.read_field(f, value)
+            if not ok:
+                return False
         try:
             if self.value(path) == value:
                 return True
         except AttributeError:
             pass
         try:
-            scenario = self.scenario.with_values({path: value})
+            scenario = self.design.with_values({path: value})
         except ScenarioError as exc:
-            return self.refuse(str(exc).replace("<values>: ", ""))
+            return self.refuse(self._schema_refusal(exc))
         label = self.field_label(path)
-        self._set_scenario(scenario, f"{label} = {value if not isinstance(value, list) else len(value)}")
+        self._change(scenario, f"{label} = {value if not isinstance(value, list) else len(value)}")
         return True
 
     def set_values(self, values: dict[str, Any], what: str) -> bool:
         try:
-            scenario = self.scenario.with_values(values)
+            scenario = self.design.with_values(values)
         except ScenarioError as exc:
-            return self.refuse(str(exc).replace("<values>: ", ""))
-        self._set_scenario(scenario, what)
+            return self.refuse(self._schema_refusal(exc))
+        self._change(scenario, what)
         return True
 
     # ------------------------------------------------------------------ the central site
     def set_site(self, venue_id: str) -> bool:
         """Put the central site at a venue of the catalogue (and name it after it)."""
         if venue_id not in self.genk.venues.index:
-            return self.refuse(f"{venue_id!r} is geen gekende locatie / not a known venue")
+            return self.refuse(lambda lang: tr("unknown_venue", lang, venue=str(venue_id)[:60]))
         name = str(self.genk.venues.loc[venue_id, "name"])
         ok = self.set_values({"levers.central_site.place": {"kind": "venue", "venue_id": venue_id},
                               "levers.central_site.name": name}, self.t("site_moved", name=name))
         if ok:
-            self.notify(self.t("site_moved", name=name), "success")
+            self.say("site_moved", "success", name=name)
         return ok
 
     def site_xy(self) -> tuple[float, float] | None:
@@ -415,30 +355,30 @@ class WorkshopState(param.Parameterized):
     def choose_point(self, x: float, y: float) -> bool:
         """Propose the EPSG:31370 point (x, y) as the place of a new or moved offer."""
         if not self.genk.contains(x, y):
-            self.notify(self.t("point_outside"), "danger")
+            self.say("point_outside", "danger")
             return False
         lon, lat = to_wgs84(x, y)
         return self._propose(PlaceSpec(kind="point", lon=round(lon, 6), lat=round(lat, 6)))
 
     def choose_venue(self, venue_id: str) -> bool:
         if venue_id not in self.genk.venues.index:
-            return self.refuse(f"{venue_id!r} is geen gekende locatie / not a known venue")
+            return self.refuse(lambda lang: tr("unknown_venue", lang, venue=str(venue_id)[:60]))
         return self._propose(PlaceSpec(kind="venue", venue_id=venue_id))
 
     def choose_address(self, text: str) -> bool:
         """Geocode a Genk address offline (CRAB) and propose it."""
-        if not str(text).strip():
-            self.notify(self.t("address_not_found", why="(leeg / empty)"), "danger")
+        text = str(text or "")[:200]
+        if not text.strip():
+            self.say("address_not_found", "danger", why=lambda lang: "(leeg)" if lang == "nl" else "(empty)")
             return False
         try:
             address = self.genk.geocode(text)
         except AddressNotFound as exc:
-            self.notify(self.t("address_not_found", why=str(exc)), "danger")
+            self.say("address_not_found", "danger", why=str(exc)[:300])
             return False
         lon, lat = to_wgs84(address.x, address.y)
-        ok = self._propose(PlaceSpec(kind="point", lon=round(lon, 6), lat=round(lat, 6)),
-                           label=f"{address.straatnaam} {address.huisnr}")
-        return ok
+        return self._propose(PlaceSpec(kind="point", lon=round(lon, 6), lat=round(lat, 6)),
+                             label=f"{address.straatnaam} {address.huisnr}")
 
     def choose_site(self) -> bool:
         return self._propose(PlaceSpec(kind="central_site"))
@@ -448,7 +388,7 @@ class WorkshopState(param.Parameterized):
             self.proposed_label = label or self.describe_place(place)
             self.proposed_place = place
             self.map_layer = "catchment"
-        self.notify(self.t("point_chosen", where=self.proposed_label, wijk=self.wijk_of_place(place)), "info")
+        self.say("point_chosen", "info", where=self.proposed_label, wijk=self.wijk_of_place(place))
         return True
 
     # ------------------------------------------------------------------ catchment
@@ -472,9 +412,8 @@ class WorkshopState(param.Parameterized):
         per = per.reindex(genk.wijken["wijk"]).fillna(0.0)
         people = float(per["in"].sum())
         share = 100 * people / float(per["w"].sum())
-        mode = self.t(self.catchment_mode)
         text = self.t("catchment_text", people=number(round(people, -1), 0), share=share, minutes=self.catchment_minutes,
-                      mode=mode, where=self.proposed_label or self.describe_place(self.proposed_place))
+                      mode=self.t(self.catchment_mode), where=self.proposed_label or self.describe_place(self.proposed_place))
         with param.parameterized.batch_call_watchers(self):
             self.catchment = per.rename(columns={"in": "within", "w": "residents"})
             self.catchment_text = text
@@ -495,29 +434,42 @@ class WorkshopState(param.Parameterized):
             n += 1
         return f"werktafel-{n}"
 
-    def _offers_changed(self, offers: list[dict], what: str) -> bool:
-        return self.set_values({"levers.offers": offers}, what)
+    def _offer_refusal(self, exc: Exception) -> Callable[[str], str]:
+        """A pydantic error on an offer, one line per problem with the field's label, in either language."""
+        errors = getattr(exc, "errors", None)
+        if not callable(errors):
+            return lambda lang: str(exc)[:300]
+        # an offer's fields are labelled as in the levers (the schema's label_nl/label_en)
+        problems = ScenarioProblems([problem_from_pydantic({**e, "loc": ("levers", "offers", 0, *e.get("loc", ()))}, "")
+                                     for e in errors()])
+        return lambda lang: problems.render(lang, labels=True, sep="; ")
 
-    @staticmethod
-    def _offer_error(exc: Exception) -> str:
-        text = str(exc).replace("<values>: ", "")
-        return text.replace("levers.offers", "aanbod / offer")
+    def _read_offer_numbers(self, fields: dict[str, Any]) -> bool:
+        numeric = {f.path: f for f in numeric_fields(OfferSpec)}
+        for key in list(fields):
+            if key in numeric and fields[key] is not None:
+                ok, value = self.read_field(numeric[key], fields[key])
+                if not ok:
+                    return False
+                fields[key] = value
+        return True
 
     def add_offer(self, place: PlaceSpec | None = None, **fields: Any) -> OfferSpec | None:
         """Place a new offer (at ``place`` or the chosen place); returns it, or None if refused.
 
         ``fields`` are :class:`model.scenario.OfferSpec` fields (title, provider_type,
-        themes, level, age_min, age_max, capacity_per_week, ..., price_eur, awards_badge).
+        themes, level, age_min, age_max, capacity_per_week, ..., price_eur, awards_badge);
+        numbers may be text as people write them (``"1.000"``).
         """
         place = place or self.proposed_place
         if place is None:
-            self.notify(self.t("offer_no_place"), "danger")
+            self.say("offer_no_place", "danger")
             return None
         if not fields.get("themes"):
-            fields["themes"] = fields.get("themes") or []
-            if not fields["themes"]:
-                self.refuse(self.t("offer_no_theme"))
-                return None
+            self.refuse(lambda lang: tr("offer_no_theme", lang))
+            return None
+        if not self._read_offer_numbers(fields):
+            return None
         fields.setdefault("title", "")
         offer_id = fields.pop("id", None) or self._new_offer_id()
         data = {"id": offer_id, **fields, "place": place.model_dump(mode="python")}
@@ -528,24 +480,26 @@ class WorkshopState(param.Parameterized):
         try:
             offer = OfferSpec.model_validate(data)
         except Exception as exc:  # pydantic ValidationError: say which field and why
-            self.refuse(_validation_text(exc, self.lang))
+            self.refuse(self._offer_refusal(exc))
             return None
         offers = [o.model_dump(mode="python") for o in self.scenario.levers.offers] + [offer.model_dump(mode="python")]
         wijk = self.wijk_of_place(place)
-        if not self._offers_changed(offers, self.t("offer_added", title=offer.title, wijk=wijk)):
+        if not self.set_values({"levers.offers": offers}, self.t("offer_added", title=offer.title, wijk=wijk)):
             return None
         self.selected_offer = offer.id
-        self.notify(self.t("offer_added", title=offer.title, wijk=wijk), "success")
+        self.say("offer_added", "success", title=offer.title, wijk=wijk)
         return offer
 
     def update_offer(self, offer_id: str, **changes: Any) -> OfferSpec | None:
         """Change fields of a placed offer (validated like a new one)."""
         current = self.offer(offer_id)
         if current is None:
-            self.refuse(self.t("offer_unknown", offer_id=offer_id))
+            self.refuse(lambda lang: tr("offer_unknown", lang, offer_id=str(offer_id)[:60]))
             return None
         if "themes" in changes and not changes["themes"]:
-            self.refuse(self.t("offer_no_theme"))
+            self.refuse(lambda lang: tr("offer_no_theme", lang))
+            return None
+        if not self._read_offer_numbers(changes):
             return None
         data = {**current.model_dump(mode="python"), **changes}
         if "place" in changes and isinstance(changes["place"], PlaceSpec):
@@ -553,85 +507,79 @@ class WorkshopState(param.Parameterized):
         try:
             offer = OfferSpec.model_validate(data)
         except Exception as exc:
-            self.refuse(_validation_text(exc, self.lang))
+            self.refuse(self._offer_refusal(exc))
             return None
         if offer == current:
             return offer
         offers = [offer.model_dump(mode="python") if o.id == offer_id else o.model_dump(mode="python")
                   for o in self.scenario.levers.offers]
-        what = (self.t("offer_moved", title=offer.title, wijk=self.wijk_of_place(offer.place))
-                if "place" in changes else self.t("offer_updated", title=offer.title))
-        if not self._offers_changed(offers, what):
+        moved = "place" in changes
+        key = "offer_moved" if moved else "offer_updated"
+        kw = {"title": offer.title, "wijk": self.wijk_of_place(offer.place)} if moved else {"title": offer.title}
+        if not self.set_values({"levers.offers": offers}, self.t(key, **kw)):
             return None
-        self.notify(what, "success")
+        self.say(key, "success", **kw)
         return offer
 
     def move_offer(self, offer_id: str, place: PlaceSpec | None = None) -> OfferSpec | None:
         """Move a placed offer to ``place`` (default: the chosen place)."""
         place = place or self.proposed_place
         if place is None:
-            self.notify(self.t("offer_no_place"), "danger")
+            self.say("offer_no_place", "danger")
             return None
         return self.update_offer(offer_id, place=place)
 
     def remove_offer(self, offer_id: str) -> bool:
         current = self.offer(offer_id)
         if current is None:
-            return self.refuse(self.t("offer_unknown", offer_id=offer_id))
+            return self.refuse(lambda lang: tr("offer_unknown", lang, offer_id=str(offer_id)[:60]))
         offers = [o.model_dump(mode="python") for o in self.scenario.levers.offers if o.id != offer_id]
-        what = self.t("offer_removed", title=current.title)
-        if not self._offers_changed(offers, what):
+        if not self.set_values({"levers.offers": offers}, self.t("offer_removed", title=current.title)):
             return False
         if self.selected_offer == offer_id:
             self.selected_offer = None
-        self.notify(what, "success")
+        self.say("offer_removed", "success", title=current.title)
         return True
 
     # ------------------------------------------------------------------ runs
     def _plan(self, full: bool) -> dict:
         scale = 1.0 if full else float(self.population_scale)
-        weeks = int(self.scenario.run.weeks)
-        # today's offer judged under the same behavioural assumptions as the design, so that a
-        # change against the baseline is the design's doing (a study run carries its own)
-        baseline = load_scenario(BASELINE).model_copy(update={"uncertainties": self.scenario.uncertainties})
-        return {"scenario": self.scenario, "baseline": baseline, "seeds": replicate_seeds(self.n_seeds),
-                "weeks": weeks, "scale": scale, "label": self.t("current_design"),
-                "compare_scenarios": dict(getattr(self, "_compare_scenarios", {}))}
+        return {"scenario": self.scenario, "baseline": baseline_for(self.scenario), "seeds": self.runs.seeds(self.n_seeds),
+                "weeks": int(self.scenario.run.weeks), "scale": scale, "compare_scenarios": dict(self._compare_scenarios)}
 
-    @staticmethod
-    def compute(plan: dict, progress: Callable[[int, int], None] | None = None) -> dict:
-        """Run the plan's replicates (design, baseline, compared scenarios): no state is touched."""
-        t0 = time.perf_counter()
-        jobs = [("design", plan["scenario"]), ("baseline", plan["baseline"])]
-        jobs += [(f"compare:{label}", scn) for label, scn in plan["compare_scenarios"].items()]
-        total = plan["weeks"] * len(plan["seeds"]) * len(jobs)
-        done = [0]
-
-        def tick(week: int, weeks: int) -> None:
-            if progress and (week % 4 == 0 or week == weeks):
-                progress(done[0] + week, total)
-
-        out: dict[str, list[Results]] = {}
-        for key, scenario in jobs:
-            out[key] = []
-            for seed in plan["seeds"]:
-                out[key].append(cached_run(scenario, seed, plan["weeks"], plan["scale"], tick))
-                done[0] += plan["weeks"]
-        return {"runs": out, "seconds": time.perf_counter() - t0}
+    def _run_plan(self, plan: dict) -> RunPlan:
+        jobs = {"design": plan["scenario"], "baseline": plan["baseline"]}
+        jobs.update({f"compare:{label}": scn for label, scn in plan["compare_scenarios"].items()})
+        return RunPlan(jobs, plan["seeds"], plan["weeks"], plan["scale"])
 
     def _apply(self, plan: dict, computed: dict) -> None:
         runs, secs = computed["runs"], computed["seconds"]
+        design = RunSummary.from_runs(self.t("current_design"), runs["design"], secs)
+        baseline = RunSummary.from_runs(self.t("baseline"), runs["baseline"], secs)
+        compared = {key.split(":", 1)[1]: RunSummary.from_runs(key.split(":", 1)[1], r, secs)
+                    for key, r in runs.items() if key.startswith("compare:")}
         with param.parameterized.batch_call_watchers(self):
-            self.results = RunSummary.from_runs(plan["label"], runs["design"], secs)
-            self.results_key = design_key(plan["scenario"])
-            self.baseline = RunSummary.from_runs(self.t("baseline"), runs["baseline"], secs)
-            self.comparison = {key.split(":", 1)[1]: RunSummary.from_runs(key.split(":", 1)[1], r, secs)
-                               for key, r in runs.items() if key.startswith("compare:")}
+            self.readout.show(design, baseline, design_key(plan["scenario"]), compared)
             if self.map_layer in ("catchment", "travel", "") or self.map_layer not in self.layer_keys():
                 self.map_layer = "change:reach"
-            self.progress = 100
         pct = number(100 * plan["scale"], 1 if plan["scale"] < 0.1 else 0)
-        self.notify(self.t("run_done", seeds=len(plan["seeds"]), weeks=plan["weeks"], pct=pct, secs=secs), "success")
+        self.say("run_done", "success", seeds=len(plan["seeds"]), weeks=plan["weeks"], pct=pct, secs=secs)
+        self._keep_runs(plan, runs)
+
+    def _keep_runs(self, plan: dict, runs: dict) -> None:
+        """Keep the design's and baseline's runs in the store (in a worker thread), so a link reopens them."""
+        rev = self.revision
+        rev_id = rev.id if rev is not None and design_key(rev.scenario) == design_key(plan["scenario"]) else None
+        store = self.store
+
+        def keep():
+            try:
+                runs_module.store_runs(store, plan["scenario"], runs["design"], rev_id)
+                runs_module.store_runs(store, plan["baseline"], runs["baseline"], None)
+            except Exception:  # noqa: BLE001 - keeping runs is a convenience; the screen has them
+                log.exception("could not keep the runs in the store")
+
+        executor().submit(keep)
 
     @property
     def results_out_of_date(self) -> bool:
@@ -639,93 +587,44 @@ class WorkshopState(param.Parameterized):
         return self.results is not None and self.results_key != design_key(self.scenario)
 
     def _fail(self, exc: BaseException) -> None:
-        self.notify(self.t("run_failed", error=f"{type(exc).__name__}: {exc}"), "danger")
+        text = f"{type(exc).__name__}: {str(exc)[:300]}"
+        self.say("run_failed", "danger", error=text)
 
-    def run(self, full: bool = False) -> RunSummary | None:
-        """Run the design (and baseline) now, blocking; returns the new results or None on failure."""
-        if self.running:
-            self.notify(self.t("run_busy"), "warning")
-            return None
-        plan = self._plan(full)
-        self.running = True
-        try:
-            computed = self.compute(plan, self._progress_setter(None, plan))
-        except Exception as exc:  # noqa: BLE001 - any model failure is shown, old results stay
-            self._fail(exc)
-            return None
-        finally:
-            self.running = False
-        self._apply(plan, computed)
-        return self.results
-
-    def _progress_setter(self, schedule: Callable[[Callable[[], None]], Any] | None, plan: dict) -> Callable[[int, int], None]:
-        weeks = plan["weeks"]
-        last = {"pct": -100.0, "t": 0.0}
-
-        def set_progress(done: int, total: int) -> None:
-            pct = int(100 * done / max(total, 1))
-            # at most ~5 screen updates a second: each one is a message to every browser
-            now = time.monotonic()
-            if done < total and (now - last["t"] < 0.2 or pct - last["pct"] < 5):
-                return
-            last.update(pct=pct, t=now)
-            week = (done - 1) % weeks + 1 if done else 0
-            status = self.t("running", week=week, weeks=weeks)
-            if schedule is None:
-                self.param.update(progress=pct, status=status)
-            else:
-                schedule(lambda: self.param.update(progress=pct, status=status))
-
-        return set_progress
-
-    def start_run(self, full: bool = False,
-                  schedule: Callable[[Callable[[], None]], Any] | None = None) -> concurrent.futures.Future | None:
+    def start_run(self, full: bool = False, schedule: Schedule | None = None) -> concurrent.futures.Future | None:
         """Start a run in a worker thread and return at once (the app's run button).
 
         Args:
             full: simulate the whole population instead of ``population_scale``.
             schedule: how to get back onto the session's thread, e.g. a Bokeh document's
-                ``add_next_tick_callback`` (thread-safe; the callback then holds the
-                document lock). Without it, results are applied from the worker thread
-                (fine without a browser session: tests, notebooks).
+                ``add_next_tick_callback``. Without it, results are applied from the worker
+                thread (fine without a browser session: tests, notebooks).
 
         Returns:
-            A future that resolves to the new :class:`RunSummary` (None on failure) once
-            the results are applied; None if a run is already going.
+            A future resolving to the new :class:`RunSummary` (None on failure); None if a run is going.
         """
         if self.running:
-            self.notify(self.t("run_busy"), "warning")
+            self.say("run_busy", "warning")
             return None
         plan = self._plan(full)
-        self.param.update(running=True, progress=0, status=self.t("running", week=0, weeks=plan["weeks"]))
-        done: concurrent.futures.Future = concurrent.futures.Future()
+        out: concurrent.futures.Future = concurrent.futures.Future()
 
-        def finish(computed: dict | None, exc: BaseException | None) -> None:
-            try:
-                if exc is not None:
-                    self._fail(exc)
-                    done.set_result(None)
-                else:
-                    self._apply(plan, computed)
-                    done.set_result(self.results)
-            except BaseException as err:  # noqa: BLE001 - never leave the screen "running"
-                self._fail(err)
-                done.set_result(None)
-            finally:
-                self.param.update(running=False, status="")
+        def done(computed: dict | None, exc: BaseException | None) -> None:
+            if exc is not None or computed is None:
+                self._fail(exc or RuntimeError("no results"))
+                out.set_result(None)
+                return
+            self._apply(plan, computed)
+            out.set_result(self.results)
 
-        def work() -> None:
-            try:
-                computed, exc = self.compute(plan, self._progress_setter(schedule, plan)), None
-            except BaseException as err:  # noqa: BLE001 - shown to the table, old results stay
-                computed, exc = None, err
-            if schedule is None:
-                finish(computed, exc)
-            else:
-                schedule(lambda: finish(computed, exc))
+        if self.runs.start(self._run_plan(plan), done, schedule) is None:
+            self.say("run_busy", "warning")
+            return None
+        return out
 
-        _EXECUTOR.submit(work)
-        return done
+    def run(self, full: bool = False) -> RunSummary | None:
+        """Run the design (and its baseline) and wait; the new results, or None on failure."""
+        future = self.start_run(full)
+        return future.result() if future is not None else None
 
     async def run_async(self, full: bool = False) -> RunSummary | None:
         """Run in a worker thread and await the results (notebooks; no browser session needed)."""
@@ -734,79 +633,53 @@ class WorkshopState(param.Parameterized):
             return None
         return await asyncio.wrap_future(future)
 
+    def show_stored_results(self) -> bool:
+        """Show the store's last runs of this design (and its baseline) at once, if the store has them all."""
+        plan = self._plan(False)
+        try:
+            design = runs_module.stored_runs(self.store, plan["scenario"], plan["seeds"], plan["weeks"], plan["scale"])
+            base = runs_module.stored_runs(self.store, plan["baseline"], plan["seeds"], plan["weeks"], plan["scale"]) if design else None
+        except Exception:  # noqa: BLE001 - an unreadable run is a run not shown
+            log.exception("could not read the stored runs")
+            return False
+        if not design or not base:
+            return False
+        self.readout.show(RunSummary.from_runs(self.t("current_design"), design),
+                          RunSummary.from_runs(self.t("baseline"), base), design_key(plan["scenario"]))
+        self.map_layer = "change:reach"
+        return True
+
     # ------------------------------------------------------------------ reading results
     def indicator_label(self, name: str) -> str:
-        ind = INDICATORS[name]
-        return ind.label(self.lang)
+        from model.indicators import INDICATORS
+
+        return INDICATORS[name].label(self.lang)
 
     def cards(self, names: tuple[str, ...] = CARD_INDICATORS) -> list[Card]:
-        """The indicator cards a user reads: value, unit, change against the baseline, meaning."""
-        out = []
-        if self.results is None:
-            return out
-        n = len(self.results.seeds)
-        for name in names:
-            ind = INDICATORS[name]
-            value = self.results.value(name)
-            lo, hi = (float(self.results.summary.loc[name, c]) for c in ("lo", "hi"))
-            delta = verdict = None
-            delta_text = ""
-            if self.baseline is not None:
-                delta = value - self.baseline.value(name)
-                scale = max(abs(self.baseline.value(name)), 1e-9)
-                if abs(delta) < 1e-9 or abs(delta) / scale < 0.005:
-                    verdict = "same" if ind.higher_is_better is not None else None
-                elif ind.higher_is_better is not None:
-                    verdict = "better" if (delta > 0) == ind.higher_is_better else "worse"
-                sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
-                delta_text = f"{sign}{number(abs(delta))} {unit_label(ind.unit, self.lang)} {self.t('vs_baseline')}"
-                if verdict:
-                    delta_text += f" ({self.t(verdict)})"
-            spread = f"{number(lo)}–{number(hi)} ({n} seeds)" if n > 1 else ""
-            out.append(Card(name, ind.label(self.lang), value, number(value), unit_label(ind.unit, self.lang), ind.meaning(self.lang),
-                            delta, delta_text, verdict, spread))
-        return out
+        return self.readout.cards(names)
 
     def layer_keys(self) -> list[str]:
-        keys = ["catchment", "travel"] + list(WIJK_LAYERS) + [f"change:{k}" for k in WIJK_LAYERS]
-        return keys
+        return ["catchment", "travel"] + list(WIJK_LAYERS) + [f"change:{k}" for k in WIJK_LAYERS]
 
     def layer_label(self, key: str) -> str:
         if key == "catchment":
             return self.t("catchment_label", minutes=self.catchment_minutes, mode=self.t(self.catchment_mode))
         if key == "travel":
             return TRAVEL_LAYER[0] if self.lang == "nl" else TRAVEL_LAYER[1]
-        change = key.startswith("change:")
-        base = WIJK_LAYERS[key.split(":")[-1]]
-        label = base[0] if self.lang == "nl" else base[1]
-        if change:
-            return (f"Verandering: {label.lower()} t.o.v. vandaag" if self.lang == "nl"
-                    else f"Change: {label.lower()} vs today")
-        return label
+        return self.readout.layer_label(key)
 
     def map_values(self, key: str | None = None) -> MapLayer:
-        """The per-wijk values of a map layer (NaN where there is nothing to show yet)."""
+        """The per-wijk values of a map layer (NaN where there is nothing to show, or the change is not clear)."""
         key = key or self.map_layer
         wijken = pd.Index(self.genk.wijken["wijk"], name="wijk")
         empty = pd.Series(np.nan, index=wijken)
-        label = self.layer_label(key)
         if key == "catchment":
             values = self.catchment["share"] if self.catchment is not None else empty
-            return MapLayer(key, label, "%", self.t("catchment_meaning"), values.reindex(wijken), False)
+            return MapLayer(key, self.layer_label(key), "%", self.t("catchment_meaning"), values.reindex(wijken), False)
         if key == "travel":
             meaning = TRAVEL_LAYER[3] if self.lang == "nl" else TRAVEL_LAYER[4]
-            return MapLayer(key, label, "min", meaning, self.travel_by_wijk().reindex(wijken), False)
-        name = key.split(":")[-1]
-        spec = WIJK_LAYERS[name]
-        meaning = spec[3] if self.lang == "nl" else spec[4]
-        if self.results is None:
-            return MapLayer(key, label, unit_label(spec[2], self.lang), meaning, empty, key.startswith("change:"))
-        values = self.results.wijk[name].reindex(wijken)
-        if key.startswith("change:"):
-            base = self.baseline.wijk[name].reindex(wijken) if self.baseline is not None else empty
-            unit = "%-punt" if spec[2] == "%" else spec[2]
-            return MapLayer(key, label, unit_label(unit, self.lang), meaning, values - base, True)
-        return MapLayer(key, label, unit_label(spec[2], self.lang), meaning, values, False)
+            return MapLayer(key, self.layer_label(key), "min", meaning, self.travel_by_wijk().reindex(wijken), False, False)
+        return self.readout.map_layer(key, wijken)
 
     def travel_by_wijk(self) -> pd.Series:
         """Mean walking minutes from homes to the nearest offline offer of the design, per wijk."""
@@ -827,235 +700,166 @@ class WorkshopState(param.Parameterized):
         per = frame.groupby("wijk")[["wm", "w"]].sum()
         return per["wm"] / per["w"]
 
-    def gains_and_losses(self, name: str = "reach", n: int = 3) -> tuple[pd.Series, pd.Series]:
-        """The wijken that gain most and lose most on ``name`` against the baseline."""
-        if self.results is None or self.baseline is None:
-            return pd.Series(dtype=float), pd.Series(dtype=float)
-        change = (self.results.wijk[name] - self.baseline.wijk[name]).dropna().sort_values()
-        return change[change > 0][::-1].head(n), change[change < 0].head(n)
-
-    def wijk_change_range(self, name: str = "reach") -> pd.DataFrame:
-        """Per wijk, the lowest and highest change over the replicate seeds (design minus baseline, seed by seed)."""
-        if self.results is None or self.baseline is None:
-            return pd.DataFrame(columns=["lo", "hi"])
-        diffs = [r.wijk_table()[name] - b.wijk_table()[name] for r, b in zip(self.results.runs, self.baseline.runs)]
-        frame = pd.concat(diffs, axis=1)
-        return pd.DataFrame({"lo": frame.min(axis=1), "hi": frame.max(axis=1)})
+    def gains_and_losses(self, name: str = "reach", n: int = 3):
+        """The wijken with the largest clear gains and losses (diff, lo, hi) and the count of unclear ones."""
+        return self.readout.gains_and_losses(name, n)
 
     # ------------------------------------------------------------------ compare
     def compare_options(self) -> dict[str, tuple[str, str, int | None]]:
-        """Label -> (source, name, revision) for every scenario one can open or compare."""
-        options: dict[str, tuple[str, str, int | None]] = {}
-        for name in list_scenarios():
-            options[f"{name} ({self.t('shipped')})"] = ("file", name, None)
-        try:
-            table = self.store.list_scenarios()
-        except StoreError:
-            table = pd.DataFrame()
-        for row in table.itertuples():
-            for number_ in range(int(row.revision), 0, -1):
-                options[f"{row.name} r{number_}"] = ("store", row.name, number_)
-        return options
+        return self.library.options(self.t("shipped"))
 
-    def _scenario_from(self, source: str, name: str, revision: int | None) -> Scenario:
-        if source == "file":
-            return load_scenario(name)
-        return self.store.load(name, revision)
-
-    def compare_with(self, label: str, schedule: Callable[[Callable[[], None]], Any] | None = None) -> bool:
-        """Add a shipped or saved scenario to the comparison (runs it with the same seeds).
-
-        The runs go to a worker thread; ``schedule`` brings the result back onto the session's
-        thread (as in :meth:`start_run`). Without it, the call waits (tests, notebooks).
-        """
+    def compare_with(self, label: str, schedule: Schedule | None = None) -> bool:
+        """Add a shipped or saved scenario to the comparison (runs it on the same seeds, paired)."""
         if self.running:
-            self.notify(self.t("run_busy"), "warning")
+            self.say("run_busy", "warning")
             return False
         options = self.compare_options()
         if label not in options:
-            return self.refuse(f"{label!r}: onbekend scenario / unknown scenario")
+            return self.refuse(lambda lang: tr("unknown_scenario", lang, label=str(label)[:80]))
         try:
-            scenario = self._scenario_from(*options[label])
-        except (ScenarioError, StoreError) as exc:
-            return self.refuse(str(exc))
-        if not hasattr(self, "_compare_scenarios"):
-            self._compare_scenarios: dict[str, Scenario] = {}
+            scenario, _ = self.library.scenario(*options[label])
+        except LibraryError as exc:
+            return self.refuse(exc.render)
         self._compare_scenarios[label] = scenario
         plan = self._plan(False)
-        seeds, weeks, scale = plan["seeds"], plan["weeks"], plan["scale"]
         if self.results is not None:
-            seeds, weeks, scale = self.results.seeds, self.results.weeks, self.results.population_scale
-        self.param.update(running=True, status=self.t("running", week=0, weeks=weeks))
+            plan.update(seeds=self.results.seeds, weeks=self.results.weeks, scale=self.results.population_scale)
+        jobs = RunPlan({"other": scenario}, plan["seeds"], plan["weeks"], plan["scale"])
 
-        def finish(runs: list | None, exc: BaseException | None) -> None:
-            try:
-                if exc is not None:
-                    self._fail(exc)
-                else:
-                    self.comparison = {**self.comparison, label: RunSummary.from_runs(label, runs)}
-                    self.notify(self.t("compare_added", label=label), "success")
-            finally:
-                self.param.update(running=False, status="")
+        def done(computed: dict | None, exc: BaseException | None) -> None:
+            if exc is not None or computed is None:
+                self._fail(exc or RuntimeError("no results"))
+                return
+            other = RunSummary.from_runs(label, computed["runs"]["other"], computed["seconds"])
+            self.readout.add_compared(label, other)
+            self.say("compare_added", "success", label=label)
 
-        def work() -> None:
-            try:
-                runs, exc = [cached_run(scenario, s, weeks, scale) for s in seeds], None
-            except BaseException as err:  # noqa: BLE001 - shown to the table
-                runs, exc = None, err
-            if schedule is None:
-                finish(runs, exc)
-            else:
-                schedule(lambda: finish(runs, exc))
-
-        future = _EXECUTOR.submit(work)
+        future = self.runs.start(jobs, done, schedule)
+        if future is None:
+            self.say("run_busy", "warning")
+            return False
         if schedule is None:
             future.result()
         return True
 
     def clear_comparison(self) -> None:
         self._compare_scenarios = {}
-        self.comparison = {}
+        self.readout.clear_comparison()
 
     def compare_table(self, names: tuple[str, ...] | None = None) -> pd.DataFrame:
-        """Indicators side by side: this design, the baseline, compared scenarios and the differences."""
-        if self.results is None:
-            return pd.DataFrame()
-        names = names or tuple(INDICATORS)
-        rows = []
-        for name in names:
-            ind = INDICATORS[name]
-            row = {self.t("indicator"): f"{ind.label(self.lang)} ({unit_label(ind.unit, self.lang)})", self.t("current_design"): self.results.value(name)}
-            if self.baseline is not None:
-                row[self.t("baseline")] = self.baseline.value(name)
-                row[f"{self.t('difference')} ↔ {self.t('baseline')}"] = self.results.value(name) - self.baseline.value(name)
-            for label, other in self.comparison.items():
-                row[label] = other.value(name)
-                row[f"{self.t('difference')} ↔ {label}"] = self.results.value(name) - other.value(name)
-            rows.append(row)
-        return pd.DataFrame(rows)
+        return self.readout.compare_table(names)
 
     def compare_wijk_table(self, name: str = "reach") -> pd.DataFrame:
-        if self.results is None:
-            return pd.DataFrame()
-        frame = pd.DataFrame({self.t("current_design"): self.results.wijk[name]})
-        if self.baseline is not None:
-            frame[self.t("baseline")] = self.baseline.wijk[name]
-            frame[f"{self.t('difference')} ↔ {self.t('baseline')}"] = frame[self.t("current_design")] - frame[self.t("baseline")]
-        for label, other in self.comparison.items():
-            frame[label] = other.wijk[name]
-            frame[f"{self.t('difference')} ↔ {label}"] = frame[self.t("current_design")] - other.wijk[name]
-        frame.index.name = "wijk"
-        return frame.reset_index()
+        return self.readout.compare_wijk_table(name)
 
     # ------------------------------------------------------------------ save, open, export
-    def save(self, name: str | None = None, group: str = "", notes: str = "") -> Revision | None:
-        """Save the design as a new revision of ``name`` in the store."""
+    def save(self, name: str | None = None, group: str = "", notes: str = "", branch_ok: bool = False) -> Revision | None:
+        """Save the design as a new revision of ``name``; says so instead when nothing changed or the name is another table's."""
         name = (name or self.scenario.name).strip()
         try:
-            scenario = self.scenario.with_values({"name": name}) if name != self.scenario.name else self.scenario
-            parent = self.revision.id if self.revision is not None else None
-            rev = self.store.save(scenario, group=group, notes=notes, parent_id=parent)
-        except (ScenarioError, StoreError, ValueError) as exc:
-            self.refuse(str(exc).replace("<values>: ", ""))
+            outcome = self.library.save(self.scenario, name, group=group, notes=notes, branch_ok=branch_ok)
+        except LibraryError as exc:
+            self.refuse(exc.render)
             return None
+        if outcome.kind == "unchanged":
+            self.conflict = None
+            self.say("save_unchanged", "info", label=outcome.revision.label)
+            return outcome.revision
+        if outcome.kind == "name_taken":
+            self.conflict = outcome
+            latest = outcome.latest
+            self.say("name_taken", "warning", name=name, label=latest.label, group=latest.group or "–",
+                     suggestion=outcome.suggestion)
+            return None
+        rev = outcome.revision
         with param.parameterized.batch_call_watchers(self):
-            if scenario is not self.scenario:
-                self._set_scenario(scenario, f"naam = {name}")
-            self.revision = rev
-            self.link = self.store.link_for(rev.id)
-            self.store_version += 1
-        self.notify(self.t("saved", label=rev.label), "success")
+            self.conflict = None
+            if rev.scenario.name != self.scenario.name:
+                self.design.change(rev.scenario, f"naam = {rev.name}", origin=rev)
+            else:
+                self.design.origin = rev
+        self.say("saved", "success", label=rev.label)
+        if self.results is not None and not self.results_out_of_date:
+            self._keep_runs({"scenario": self.scenario, "baseline": baseline_for(self.scenario)},
+                            {"design": self.results.runs, "baseline": self.baseline.runs if self.baseline else []})
         return rev
+
+    def save_as_branch(self, group: str = "", notes: str = "") -> Revision | None:
+        """After a name clash: save under the suggested free name instead."""
+        if self.conflict is None:
+            return None
+        return self.save(self.conflict.suggestion, group=group, notes=notes)
+
+    def _opened(self, scenario: Scenario, rev: Revision | None, what: str | Callable[[str], str]) -> None:
+        with param.parameterized.batch_call_watchers(self):
+            self.design.change(scenario, what if isinstance(what, str) else what(self.lang), origin=rev)
+            self.library.revision = rev
+            self.readout.clear()
+            self.param.update(selected_offer=None, conflict=None)
+
+    def _open_and_show(self, scenario: Scenario, rev: Revision | None, key: str, **kw) -> bool:
+        self._opened(scenario, rev, self.t(key, **kw))
+        shown = self.show_stored_results()
+        self.say(key + ("_with_results" if shown else ""), "success", **kw)
+        return True
 
     def open(self, name: str, revision: int | None = None) -> bool:
         """Open a saved revision (latest when ``revision`` is None) as the design on the table."""
         try:
-            rev = self.store.revision(name, revision)
-            scenario = rev.scenario
-        except (ScenarioError, StoreError) as exc:
-            return self.refuse(str(exc))
-        self._open_revision(rev, scenario)
-        return True
+            scenario, rev = self.library.scenario("store", name, revision)
+        except LibraryError as exc:
+            return self.refuse(exc.render)
+        return self._open_and_show(scenario, rev, "reloaded", label=rev.label)
 
     def open_label(self, label: str) -> bool:
         """Open a scenario by its menu label (``name r2`` or ``name (meegeleverd)``)."""
         options = self.compare_options()
         if label not in options:
-            return self.refuse(f"{label!r}: onbekend scenario / unknown scenario")
-        source, name, number_ = options[label]
-        if source == "store":
-            return self.open(name, number_)
+            return self.refuse(lambda lang: tr("unknown_scenario", lang, label=str(label)[:80]))
         try:
-            scenario = load_scenario(name)
-        except ScenarioError as exc:
-            return self.refuse(str(exc))
-        with param.parameterized.batch_call_watchers(self):
-            self._set_scenario(scenario, self.t("reloaded", label=label))
-            self.revision, self.link, self.results, self.selected_offer = None, "", None, None
-        self.notify(self.t("reloaded", label=label), "success")
-        return True
-
-    def _open_revision(self, rev: Revision, scenario: Scenario) -> None:
-        with param.parameterized.batch_call_watchers(self):
-            self._set_scenario(scenario, self.t("reloaded", label=rev.label))
-            self.revision = rev
-            self.link = self.store.link_for(rev.id)
-            self.results = None
-            self.selected_offer = None
-        self.notify(self.t("reloaded", label=rev.label), "success")
+            scenario, rev = self.library.scenario(*options[label])
+        except LibraryError as exc:
+            return self.refuse(exc.render)
+        return self._open_and_show(scenario, rev, "reloaded", label=rev.label if rev else label)
 
     def open_study_run(self, folder: str, run_id: int | str) -> bool:
         """Open one run of a sensitivity study (the explorer's link) as an unsaved design."""
-        from model.experiments import StudyError, default_results_root, load_results
-
-        root = default_results_root().resolve()
-        path = (root / folder).resolve()
-        try:
-            if not path.is_relative_to(root):
-                raise ValueError(f"{folder!r} is not a results folder under {root}")
-            scenario, seed = load_results(path).scenario_of_run(int(run_id))
-        except (StudyError, ScenarioError, KeyError, ValueError, OSError) as exc:
-            self.notify(self.t("link_refused", why=str(exc)), "danger")
-            return False
-        what = self.t("study_run_opened", run=int(run_id), study=path.name)
-        with param.parameterized.batch_call_watchers(self):
-            self._set_scenario(scenario, what)
-            self.revision, self.link, self.results, self.selected_offer = None, "", None, None
-        self.notify(what, "success")
-        return True
+        return self.open_link({"study": str(folder), "run": str(run_id)})
 
     def open_link(self, query: Any) -> bool:
-        """Open what a link points to: ``?scenario=<name>&revision=<n>`` (the store) or
-        ``?study=<folder>&run=<run_id>`` (a run of a study, from the explorer); also session_args."""
-        args = _link_args(query)
-        if "study" in args:
-            return self.open_study_run(args["study"], args.get("run", "0"))
+        """Open what a link points to: ``?scenario=<name>&revision=<n>`` (the store, or a shipped
+        scenario by name) or ``?study=<folder>&run=<run_id>``; also Panel's session_args.
+
+        A link that cannot be opened says why in one short line: never a traceback or a server path.
+        """
         try:
-            rev = self.store.resolve_link(query)
-            scenario = rev.scenario
-        except (ScenarioError, StoreError) as exc:
-            self.notify(self.t("link_refused", why=str(exc)), "danger")
+            kind, scenario, rev, extra = self.library.resolve(query)
+        except LibraryError as exc:
+            self.say("as_is", "danger", text=exc.render)
             return False
-        self._open_revision(rev, scenario)
-        return True
+        except Exception:  # noqa: BLE001 - whatever a link holds, the page shows no traceback
+            log.exception("link %r", query)
+            self.say("link_refused", "danger", why="?")
+            return False
+        if kind == "study":
+            what = self.t("study_run_opened", run=extra["run"], study=extra["study"])
+            self._opened(scenario, None, what)
+            self.say("study_run_opened", "success", run=extra["run"], study=extra["study"])
+            return True
+        label = rev.label if rev is not None else f"{scenario.name} ({self.t('shipped')})"
+        return self._open_and_show(scenario, rev, "reloaded", label=label)
 
     def branch(self, new_name: str, group: str = "", notes: str = "") -> Revision | None:
         """Branch the last saved revision under a new name and continue on the branch."""
-        if self.revision is None:
-            rev = self.save()
-            if rev is None:
-                return None
-        try:
-            rev = self.store.branch(self.revision.id, new_name.strip(), group=group, notes=notes)
-            scenario = rev.scenario
-        except (ScenarioError, StoreError) as exc:
-            self.refuse(str(exc))
+        if self.revision is None and self.save() is None:
             return None
-        with param.parameterized.batch_call_watchers(self):
-            self._set_scenario(scenario, self.t("branched", label=rev.label))
-            self.revision, self.link = rev, self.store.link_for(rev.id)
-            self.store_version += 1
-        self.notify(self.t("branched", label=rev.label), "success")
+        try:
+            rev = self.library.branch(new_name, group=group, notes=notes)
+        except LibraryError as exc:
+            self.refuse(exc.render)
+            return None
+        self.design.change(rev.scenario, self.t("branched", label=rev.label), origin=rev)
+        self.say("branched", "success", label=rev.label)
         return rev
 
     def export_yaml(self) -> str:
@@ -1063,46 +867,52 @@ class WorkshopState(param.Parameterized):
         head = f"# {self.revision.label}\n" if self.revision is not None else ""
         return head + scenario_to_yaml(self.scenario)
 
-    def import_yaml(self, text: str | bytes, filename: str = "upload.yaml", group: str = "", notes: str = "") -> Revision | None:
-        """Validate an uploaded scenario file, save it as a revision and open it; refused whole if invalid."""
-        if isinstance(text, bytes):
-            try:
-                text = text.decode("utf-8")
-            except UnicodeDecodeError:
-                self.notify(self.t("import_refused", why=f"{filename}: not UTF-8 text"), "danger")
-                return None
-        try:
-            scenario = scenario_from_yaml(text, source=filename)
-            rev = self.store.save(scenario, group=group, notes=notes or f"imported from {filename}")
-        except (ScenarioError, StoreError) as exc:
-            self.notify(self.t("import_refused", why=str(exc)), "danger")
+    def import_yaml(self, data: str | bytes, filename: str = "upload.yaml", group: str = "",
+                    schedule: Schedule | None = None) -> Revision | None | concurrent.futures.Future:
+        """Validate an uploaded scenario file (limits on size, aliases, nesting), save and open it.
+
+        With ``schedule`` the file is read in a worker thread (the session's event loop stays
+        free) and a future is returned; without it the call waits and returns the revision.
+        """
+        size = len(data or b"")
+        if size > self.library.max_upload_bytes:
+            from model.scenario_io import Problem
+
+            exc = ScenarioProblems([Problem(str(filename)[:80], (), "too_large",
+                                            {"size": f"{size / 1e6:.1f} MB", "limit": f"{self.library.max_upload_bytes / 1e6:.0f} MB"})])
+            self.say("import_refused", "danger", why=lambda lang: exc.render(lang))
             return None
-        with param.parameterized.batch_call_watchers(self):
-            self._set_scenario(scenario, self.t("imported", label=rev.label))
-            self.revision, self.link, self.results = rev, self.store.link_for(rev.id), None
-            self.store_version += 1
-        self.notify(self.t("imported", label=rev.label), "success")
-        return rev
+        out: concurrent.futures.Future = concurrent.futures.Future()
 
+        def finish(result: tuple | None, error: BaseException | None) -> None:
+            if error is not None:
+                why = error.render if isinstance(error, LibraryError) else "?"
+                self.say("import_refused", "danger", why=why)
+                out.set_result(None)
+                return
+            scenario, rev = result
+            self._opened(scenario, rev, self.t("imported", label=rev.label))
+            self.say("imported", "success", label=rev.label)
+            out.set_result(rev)
 
-def _validation_text(exc: Exception, lang: str) -> str:
-    """A pydantic error on an offer as one readable line per problem, with the allowed range."""
-    errors = getattr(exc, "errors", None)
-    if not callable(errors):
-        return str(exc)
-    fields = {f.path: f for f in numeric_fields(OfferSpec)}
-    lines = []
-    for err in errors():
-        loc = ".".join(str(k) for k in err.get("loc", ()))
-        f = fields.get(loc)
-        if f is not None and err.get("type", "").endswith(("_equal", "than")):
-            label = f.label_nl if lang == "nl" else f.label_en
-            lines.append(tr("out_of_range", lang, label=label, value=plain(err.get("input")), lo=plain(f.lo),
-                            hi=plain(f.hi), unit=unit_label(f.unit, lang)))
-        else:
-            msg = err.get("msg", "").replace("Value error, ", "")
-            lines.append(f"{loc}: {msg}" if loc else msg)
-    return "; ".join(lines)
+        def work() -> None:
+            try:
+                result, error = self.library_import(data, filename, group), None
+            except BaseException as exc:  # noqa: BLE001 - shown as a refusal
+                result, error = None, exc
+            if schedule is None:
+                finish(result, error)
+            else:
+                schedule(lambda: finish(result, error))
+
+        if schedule is None:
+            work()
+            return out.result()
+        executor().submit(work)
+        return out
+
+    def library_import(self, data: str | bytes, filename: str, group: str = "") -> tuple[Scenario, Revision]:
+        return self.library.import_bytes(data, filename, group=group)
 
 
 def warm_up(population_scale: float = DEFAULT_SCALE, n_seeds: int = DEFAULT_SEEDS) -> float:
@@ -1122,5 +932,6 @@ def warm_up(population_scale: float = DEFAULT_SCALE, n_seeds: int = DEFAULT_SEED
     return time.perf_counter() - t0
 
 
-__all__ = ["WorkshopState", "RunSummary", "Card", "MapLayer", "warm_up", "replicate_seeds", "cached_run",
-           "CARD_INDICATORS", "DEFAULT_SCALE", "DEFAULT_SEEDS", "WIJK_LAYERS", "Theme", "Level", "ProviderType"]
+__all__ = ["WorkshopState", "RunSummary", "Card", "MapLayer", "warm_up", "replicate_seeds", "cached_run", "clear_cache",
+           "CARD_INDICATORS", "KEY_CARDS", "DEFAULT_SCALE", "DEFAULT_SEEDS", "WIJK_LAYERS", "Theme", "Level", "ProviderType",
+           "design_key", "link_args"]

@@ -9,6 +9,7 @@ snaps back to the design's value.
 """
 from __future__ import annotations
 
+import html
 import typing
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ from model.domain import Level, Opportunity, ProviderType, Theme
 from model.scenario import Levers, OfferSpec, PlaceSpec, RoomSpec, numeric_fields
 
 from .i18n import choice_label, field_label, level_label, opportunity_label, plain, provider_label, theme_label, tr, unit_label
+from .numbers import NumberRefused, read_number, show_number
 from .state import WorkshopState
 
 # Large, touch-friendly controls (the projector or touch table): >= 44 px targets.
@@ -29,12 +31,186 @@ TOUCH_CSS = """
 .bk-btn { min-height: 48px; font-size: 17px; font-weight: 600; }
 label { font-size: 17px; }
 input[type="checkbox"], input[type="radio"] { width: 24px; height: 24px; vertical-align: middle; }
+label:has(input[type="checkbox"]), label:has(input[type="radio"]) { cursor: pointer; display: inline-flex;
+  align-items: center; gap: 8px; min-height: 44px; width: 100%; }
+.bk-input-group label { white-space: normal; overflow-wrap: anywhere; }
 """
 
 
 def touch(widget):
     widget.stylesheets = [*widget.stylesheets, TOUCH_CSS]
     return widget
+
+
+class MessageView(pn.viewable.Viewer):
+    """The last message in a slot of fixed height (nothing below it moves), and as a toast when served.
+
+    Message text can carry user and file text (an address, a scenario's name): it is escaped
+    for the alert and for the toast, so it is always shown as text, never run as HTML.
+    """
+
+    state = param.ClassSelector(class_=WorkshopState)
+    height = param.Integer(default=64)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._alert = pn.pane.HTML("", sizing_mode="stretch_width", height=self.height, css_classes=["message-slot"],
+                                   styles={"font-size": "18px", "overflow-y": "auto"})
+        self.state.param.watch(self._show, ["message_count"])
+        self.state.param.watch(self._render, ["message"])
+        self._render()
+
+    def _render(self, *_):
+        s = self.state
+        colours = {"info": ("#e7f1fb", "#0072B2"), "success": ("#e6f4ea", "#1b7a3a"),
+                   "warning": ("#fff3cd", "#E69F00"), "danger": ("#fdecea", "#b3261e")}
+        bg, border = colours.get(s.message_kind, colours["info"])
+        self._alert.object = (f'<div class="message" role="status" style="background:{bg};border-left:8px solid {border};'
+                              f'padding:6px 10px;min-height:{self.height - 14}px">{html.escape(s.message)}</div>'
+                              if s.message else "")
+
+    def _show(self, *_):
+        s = self.state
+        self._render()
+        notes = pn.state.notifications
+        if notes is not None and s.message and s.message_kind in ("danger", "warning"):
+            try:
+                (notes.error if s.message_kind == "danger" else notes.warning)(html.escape(s.message), duration=6000)
+            except Exception:  # noqa: BLE001 - a toast is a nicety; the alert stays
+                pass
+
+    def __panel__(self):
+        return self._alert
+
+
+
+class NumberBox(pn.viewable.Viewer):
+    """A number as people type it (``50.000``, ``€ 50.000,00``, ``2,5``), with its feedback right below.
+
+    The text is read with :func:`apps.components.numbers.read_number` and checked against
+    the field's bounds; a refusal is shown next to the box (in the screen's language) and
+    the box keeps what was typed so it can be fixed; once fixed, the refusal goes. A value
+    read from a written form (``50.000``) is confirmed as read (``gelezen als 50 000``).
+    ``on_value(number) -> bool`` applies it (False: refused by the state, whose message is shown).
+    """
+
+    state = param.ClassSelector(class_=WorkshopState)
+    path = param.String()
+    lo = param.Number(default=None, allow_None=True)
+    hi = param.Number(default=None, allow_None=True)
+    unit = param.String(default="")
+    integer = param.Boolean(default=False)
+    label_nl = param.String(default="")
+    label_en = param.String(default="")
+    label_key = param.String(default="", doc="an i18n key for the label instead of label_nl/label_en")
+    value = param.Parameter(default=None, doc="the last accepted number")
+    on_value = param.Callable(default=None)
+    width = param.Integer(default=None, allow_None=True)
+
+    @classmethod
+    def for_field(cls, state, f, on_value=None, **kw) -> "NumberBox":
+        return cls(state=state, path=f.path, lo=f.lo, hi=f.hi, unit=f.unit, integer=f.is_int, label_nl=f.label_nl,
+                   label_en=f.label_en, value=f.default, on_value=on_value, **kw)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        sizing = {"width": self.width} if self.width else {"sizing_mode": "stretch_width"}
+        self.input = touch(pn.widgets.TextInput(value=self._show(self.value), max_length=40, **sizing))
+        self.feedback = pn.pane.HTML("", margin=(0, 10, 4, 10), css_classes=["number-feedback"], **sizing)
+        self._syncing = False
+        self._refusal = None
+        self.input.param.watch(self._typed, "value")
+        self.state.param.watch(self._relang, ["lang"])
+        self.relabel()
+
+    def _show(self, value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float) and not value.is_integer():
+            return show_number(value)
+        return show_number(int(value)) if isinstance(value, (int, float)) else str(value)
+
+    def label(self, lang: str) -> str:
+        if self.label_key:
+            return tr(self.label_key, lang)
+        return self.label_nl if lang == "nl" else self.label_en
+
+    def relabel(self) -> None:
+        lang = self.state.lang
+        bounds = f"; {plain(self.lo)}–{plain(self.hi)}" if self.lo is not None and self.hi is not None else ""
+        unit = unit_label(self.unit, lang)
+        self.input.name = f"{self.label(lang)} ({unit}{bounds})" if unit or bounds else self.label(lang)
+        self._render()
+
+    def _relang(self, *_):
+        self.relabel()
+
+    def set(self, value) -> None:
+        """Show the design's value (no feedback, no callback)."""
+        self._syncing = True
+        try:
+            self.value, self._refusal = value, None
+            self.input.value = self._show(value)
+            self._render()
+        finally:
+            self._syncing = False
+
+    def read(self) -> float | int | None:
+        """The number in the box now, or None (with the refusal shown) if it cannot be taken."""
+        return self._accept(self.input.value, apply=False)
+
+    def _typed(self, event) -> None:
+        if not self._syncing:
+            self._accept(event.new, apply=True)
+
+    def _accept(self, text, apply: bool):
+        lang = self.state.lang
+        try:
+            number_ = read_number(text, integer=self.integer)
+        except NumberRefused as exc:
+            refused = exc
+            return self._refuse(lambda lg: refused.message(lg))
+        if self.lo is not None and self.hi is not None and not (self.lo <= number_ <= self.hi):
+            return self._refuse(lambda lg: tr("out_of_range", lg, label=self.label(lg), value=plain(number_), lo=plain(self.lo),
+                                              hi=plain(self.hi), unit=unit_label(self.unit, lg)))
+        if apply and self.on_value is not None and self.on_value(number_) is False:
+            message = self.state.message
+            return self._refuse(lambda lg: message)
+        self.value, self._refusal = number_, None
+        plain_digits = str(text).strip().lstrip("-").isdigit()
+        self._read_as = None if plain_digits else number_
+        self._render()
+        _ = lang
+        return number_
+
+    def _refuse(self, why):
+        self._refusal, self._read_as = why, None
+        self._render()
+        lang = self.state.lang
+        if self.on_value is not None:  # a lever: the table's message too (the form's own numbers are read at 'add')
+            self.state.refuse(why)
+        _ = lang
+        return None
+
+    def _render(self) -> None:
+        lang = self.state.lang
+        if self._refusal is not None:
+            import html as _html
+
+            self.feedback.object = (f'<div class="refusal" role="alert" style="color:#b3261e;font-size:16px;font-weight:600">'
+                                    f'✖ {_html.escape(self._refusal(lang))}</div>')
+        elif getattr(self, "_read_as", None) is not None:
+            self.feedback.object = (f'<div class="read-as" style="color:#1b7a3a;font-size:15px">✓ '
+                                    f'{tr("number_read", lang, value=show_number(self._read_as))} {unit_label(self.unit, lang)}</div>')
+        else:
+            self.feedback.object = ""
+
+    @property
+    def refusal(self) -> str:
+        return self._refusal(self.state.lang) if self._refusal is not None else ""
+
+    def __panel__(self):
+        return pn.Column(self.input, self.feedback, margin=0, **({"width": self.width + 10} if self.width else {"sizing_mode": "stretch_width"}))
 
 
 def _annotation_kind(annotation) -> tuple[str, Any]:
@@ -88,9 +264,9 @@ class SchemaSection(pn.viewable.Viewer):
             if widget is None:
                 continue
             self._widgets[path], self._kinds[path] = widget, kind
-            if kind != "rooms":
+            if kind not in ("rooms", "number"):
                 widget.param.watch(lambda e, p=path: self._changed(p, e.new), "value")
-        self.state.param.watch(self._sync, ["version"])
+        self.state.watch(self._sync, ["version"])
         self.state.param.watch(self._relabel, ["lang"])
         self._relabel()
         self._sync()
@@ -101,9 +277,7 @@ class SchemaSection(pn.viewable.Viewer):
             return touch(pn.widgets.Checkbox(label=path, sizing_mode="stretch_width"))
         if kind == "number":
             f = self._numeric[path]
-            cls = pn.widgets.IntInput if f.is_int else pn.widgets.FloatInput
-            step = 1 if f.is_int else (10 ** max(-2, int(len(str(int(f.hi)))) - 3) if f.hi > 1 else 0.05)
-            return touch(cls(label=path, step=step, sizing_mode="stretch_width"))
+            return NumberBox.for_field(self.state, f, on_value=lambda v, p=path: self.state.set_value(p, v))
         if kind == "choice":
             return touch(pn.widgets.Select(label=path, options=list(extra), sizing_mode="stretch_width"))
         if kind == "text":
@@ -125,9 +299,7 @@ class SchemaSection(pn.viewable.Viewer):
         for path, widget in self._widgets.items():
             kind, name = self._kinds[path], path.rsplit(".", 1)[-1]
             if kind == "number":
-                f = self._numeric[path]
-                label = f.label_nl if lang == "nl" else f.label_en
-                widget.label = f"{label} ({unit_label(f.unit, lang)}; {plain(f.lo)}–{plain(f.hi)})"
+                widget.relabel()
             elif kind == "choice":
                 widget.label = field_label(name, lang=lang)
                 widget.options = {choice_label(v, lang): v for v in (widget.options.values() if isinstance(widget.options, dict) else widget.options)}
@@ -166,6 +338,10 @@ class SchemaSection(pn.viewable.Viewer):
                 for path, widget in self._widgets.items():
                     if self._kinds[path] == "rooms":
                         widget.sync()
+                        continue
+                    if self._kinds[path] == "number":
+                        if widget.value != self._design_value(path) or widget.refusal:
+                            widget.set(self._design_value(path))
                         continue
                     value = self._design_value(path)
                     if widget.value != value:
@@ -235,17 +411,20 @@ class RoomsEditor(pn.viewable.Viewer):
         for i, room in enumerate(rooms):
             name = touch(pn.widgets.TextInput(label=tr("room_name", lang), value=room["name"], width=220))
             f = _ROOM_CAPACITY
-            label = f.label_nl if lang == "nl" else f.label_en
-            cap = touch(pn.widgets.IntInput(label=f"{label} ({unit_label(f.unit, lang)}; {f.lo:g}–{f.hi:g})", value=room["capacity"], width=220))
+            cap = NumberBox(state=self.state, path=f"{self.path}[{i}].capacity", lo=f.lo, hi=f.hi, unit=f.unit, integer=True,
+                            label_nl=f.label_nl, label_en=f.label_en, value=room["capacity"], width=220,
+                            on_value=lambda v, i=i: self._edit(i, "capacity", v))
             name.param.watch(lambda e, i=i: self._edit(i, "name", e.new), "value")
-            cap.param.watch(lambda e, i=i: self._edit(i, "capacity", e.new), "value")
             rows.append(pn.Row(name, cap))
         self._rows.objects = rows
 
-    def _edit(self, i: int, key: str, value) -> None:
+    def _edit(self, i: int, key: str, value) -> bool:
         rooms = self._rooms()
         rooms[i][key] = value
-        self._set(rooms)
+        ok = self.state.set_value(self.path, rooms)
+        if not ok and key != "capacity":
+            self.sync(force=True)
+        return ok
 
     def __panel__(self):
         return pn.Column(self._title, self._rows, pn.Row(self._add, self._remove), sizing_mode="stretch_width")
@@ -289,12 +468,9 @@ class OfferEditor(pn.viewable.Viewer):
                                                        variant="outline", sizing_mode="stretch_width"))
         self.badge = touch(pn.widgets.Checkbox(value=False))
         self._numeric = {f.path: f for f in numeric_fields(OfferSpec)}
-        self.numbers: dict[str, pn.widgets.Widget] = {}
-        for path, f in self._numeric.items():
-            cls = pn.widgets.IntInput if f.is_int else pn.widgets.FloatInput
-            self.numbers[path] = touch(cls(value=f.default, width=185))
-            self.numbers[path].param.watch(lambda e, p=path: self._check_number(p, e.new), "value")
-        self.add = touch(pn.widgets.Button(color="success", sizing_mode="stretch_width"))
+        self.numbers: dict[str, NumberBox] = {path: NumberBox.for_field(s, f, width=200) for path, f in self._numeric.items()}
+        self.add = touch(pn.widgets.Button(color="success", sizing_mode="stretch_width", height=56))
+        self.feedback = MessageView(state=s, height=70)
         self.update = touch(pn.widgets.Button(color="primary", sizing_mode="stretch_width"))
         self.move = touch(pn.widgets.Button(color="primary", sizing_mode="stretch_width"))
         self.remove = touch(pn.widgets.Button(color="danger", sizing_mode="stretch_width"))
@@ -309,38 +485,52 @@ class OfferEditor(pn.viewable.Viewer):
         self.at_site.on_click(lambda e: s.choose_site())
         self.catchment_minutes.param.watch(lambda e: setattr(s, "catchment_minutes", int(e.new)), "value")
         self.catchment_mode.param.watch(lambda e: setattr(s, "catchment_mode", e.new), "value")
-        self.add.on_click(lambda e: s.add_offer(**self.fields()))
-        self.update.on_click(lambda e: s.update_offer(s.selected_offer, **self.fields()) if s.selected_offer else
-                             s.refuse(s.t("select_offer")))
+        self.add.on_click(self._add)
+        self.update.on_click(lambda e: (s.update_offer(s.selected_offer, **self.fields()) if self.fields() is not None else None)
+                             if s.selected_offer else s.refuse(s.t("select_offer")))
         self.move.on_click(lambda e: s.move_offer(s.selected_offer) if s.selected_offer else s.refuse(s.t("select_offer")))
         self.remove.on_click(lambda e: s.remove_offer(s.selected_offer) if s.selected_offer else s.refuse(s.t("select_offer")))
         self.offer_list.param.watch(self._offer_picked, "value")
         s.param.watch(self._relabel, ["lang"])
-        s.param.watch(self._refresh_list, ["version", "selected_offer", "lang"])
+        s.watch(self._refresh_list, ["version", "selected_offer", "lang"])
         s.param.watch(self._refresh_chosen, ["proposed_place", "catchment_text", "lang"])
         s.param.watch(self._load_selected, ["selected_offer"])
         self._relabel()
 
     # ------------------------------------------------------------------ reading the form
-    def fields(self) -> dict[str, Any]:
-        """The offer as described in the form (OfferSpec fields, without id and place)."""
+    def fields(self) -> dict[str, Any] | None:
+        """The offer as described in the form (OfferSpec fields, without id and place); None if a number is refused."""
         out = {"title": self.title.value.strip(), "provider": self.provider.value.strip(),
                "provider_type": self.provider_type.value, "themes": list(self.themes.value), "level": self.level.value,
                "awards_badge": bool(self.badge.value)}
-        for path, widget in self.numbers.items():
-            out[path] = widget.value
+        refused = []
+        for path, box in self.numbers.items():
+            value = box.read()
+            if value is None:
+                refused.append(box)
+            out[path] = value
+        if refused:
+            self.state.refuse(lambda lang: refused[0].label(lang) + ": " + refused[0].refusal)
+            return None
         return out
 
-    def _check_number(self, path: str, value) -> None:
-        f = self._numeric[path]
-        if value is None:
+    def _add(self, event=None) -> None:
+        fields = self.fields()
+        if fields is None:
             return
-        if not (f.lo <= value <= f.hi):
-            s = self.state
-            label = f.label_nl if s.lang == "nl" else f.label_en
-            s.refuse(s.t("out_of_range", label=label, value=plain(value), lo=plain(f.lo), hi=plain(f.hi), unit=unit_label(f.unit, s.lang)))
-            self.numbers[path].value = f.default if not self.state.selected_offer else getattr(
-                self.state.offer(self.state.selected_offer), path)
+        if self.state.add_offer(**fields) is not None:
+            self.reset_form()  # a fresh form: the next offer does not repeat this one by accident
+
+    def reset_form(self) -> None:
+        """Back to the defaults of the schema (title and provider empty)."""
+        with pn.io.hold():
+            self.title.value = self.provider.value = ""
+            self.provider_type.value = ProviderType.NEIGHBOURHOOD_WORK.value
+            self.themes.value = [Theme.MAKEN_EN_ONTWERPEN.value]
+            self.level.value = Level.SAMEN_DOEN.slug
+            self.badge.value = False
+            for path, box in self.numbers.items():
+                box.set(self._numeric[path].default)
 
     # ------------------------------------------------------------------ events
     def _venue_picked(self, event) -> None:
@@ -363,8 +553,8 @@ class OfferEditor(pn.viewable.Viewer):
             self.themes.value = [Theme(t).value for t in offer.themes]
             self.level.value = Level(offer.level).slug
             self.badge.value = offer.awards_badge
-            for path, widget in self.numbers.items():
-                widget.value = getattr(offer, path)
+            for path, box in self.numbers.items():
+                box.set(getattr(offer, path))
 
     def _refresh_list(self, *_):
         s = self.state
@@ -405,10 +595,8 @@ class OfferEditor(pn.viewable.Viewer):
             self.level.label = s.t("level")
             self.level.options = {level_label(lv, lang): lv.slug for lv in (Level.ZIEN_DOEN, Level.SAMEN_DOEN, Level.ZELF_DOEN)}
             self.badge.label = s.t("badge")
-            for path, widget in self.numbers.items():
-                f = self._numeric[path]
-                label = f.label_nl if lang == "nl" else f.label_en
-                widget.label = f"{label} ({unit_label(f.unit, s.lang)})"
+            for box in self.numbers.values():
+                box.relabel()
             self.add.label, self.update.label = s.t("add_offer"), s.t("update_offer")
             self.move.label, self.remove.label = s.t("move_offer"), s.t("remove_offer")
             self._list_title.object = f"**{s.t('offers_list')}**"
@@ -417,11 +605,15 @@ class OfferEditor(pn.viewable.Viewer):
 
     def __panel__(self):
         numbers = pn.GridBox(*self.numbers.values(), ncols=2, sizing_mode="stretch_width")
+        self._details = pn.Card(numbers, title="", collapsed=True, sizing_mode="stretch_width",
+                                header_css_classes=["offer-details"])
+        self._details.title = self.state.t("offer_details")
+        self.state.param.watch(lambda e: setattr(self._details, "title", self.state.t("offer_details")), "lang")
         return pn.Column(
             self._how, self.venue, pn.Row(self.address, pn.Column(pn.Spacer(height=24), self.find)), self.at_site,
             self.chosen, pn.Row(self.catchment_minutes, pn.Column(pn.Spacer(height=24), self.catchment_mode)),
-            pn.layout.Divider(), self._fields_title, self.title, self.provider, self.provider_type,
-            pn.pane.Markdown(""), self.themes, self.level, self.badge, numbers, self.add,
+            pn.layout.Divider(), self._fields_title, self.title, self.themes, self.level, self.add, self.feedback,
+            self.badge, self.provider, self.provider_type, self._details,
             pn.layout.Divider(), self._list_title, self._none, self.offer_list, self.update, self.move, self.remove,
             sizing_mode="stretch_width",
         )

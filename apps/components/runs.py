@@ -1,0 +1,288 @@
+"""The run service: replicate runs off the UI thread, shared cache, progress, the store's runs.
+
+:class:`RunService` runs a set of scenarios ("jobs": the design, its baseline, compared
+scenarios) on the same replication seeds (:func:`model.compare.replication_seeds`) in a
+worker thread and reports progress as *run i of n* with the time left. There is one
+path from start to finish (:meth:`RunService.start`); :meth:`RunService.run` is that
+path waited on. Results of identical (design, seed, weeks, scale) runs are shared
+between sessions (:func:`cached_run`), and are kept in and read back from the store
+(:func:`store_runs`, :func:`stored_runs`) so that a reopened link shows its results at once.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+import param
+
+from model.compare import replication_seeds
+from model.run import Results, run_scenario
+from model.scenario import Scenario
+
+from .design import design_key
+
+_EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="workshop-run")
+_CACHE: OrderedDict[tuple, Results] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_IN_FLIGHT: dict[tuple, concurrent.futures.Future] = {}
+_CACHE_SIZE = 200
+
+Schedule = Callable[[Callable[[], None]], Any]
+
+
+def executor() -> concurrent.futures.ThreadPoolExecutor:
+    """The worker threads of every session (runs, uploads, store reads)."""
+    return _EXECUTOR
+
+
+def cached_run(scenario: Scenario, seed: int, weeks: int, scale: float,
+               progress: Callable[[int, int], None] | None = None) -> Results:
+    """:func:`model.run.run_scenario`, shared between sessions for identical inputs."""
+    key = (design_key(scenario), int(seed), int(weeks), round(float(scale), 6))
+    owner = False
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+        elif key in _IN_FLIGHT:  # another session is running exactly this: wait for it
+            pending = _IN_FLIGHT[key]
+        else:
+            pending = _IN_FLIGHT[key] = concurrent.futures.Future()
+            owner = True
+    if hit is None and not owner:
+        hit = pending.result()
+    if hit is not None:
+        if progress:
+            progress(weeks, weeks)
+        return hit
+    try:
+        results = run_scenario(scenario, seed=seed, weeks=weeks, population_scale=scale, progress=progress)
+    except BaseException as exc:
+        with _CACHE_LOCK:
+            _IN_FLIGHT.pop(key, None)
+        pending.set_exception(exc)
+        raise
+    remember(scenario, results)
+    with _CACHE_LOCK:
+        _IN_FLIGHT.pop(key, None)
+    pending.set_result(results)
+    return results
+
+
+def remember(scenario: Scenario, results: Results) -> None:
+    key = (design_key(scenario), int(results.seed), int(results.weeks), round(float(results.population_scale), 6))
+    with _CACHE_LOCK:
+        _CACHE[key] = results
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+
+
+def cached(scenario: Scenario, seed: int, weeks: int, scale: float) -> Results | None:
+    with _CACHE_LOCK:
+        return _CACHE.get((design_key(scenario), int(seed), int(weeks), round(float(scale), 6)))
+
+
+def clear_cache() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+# ============================================================================ the store's runs
+def store_runs(store, scenario: Scenario, runs: list[Results], revision_id: int | None = None) -> int:
+    """Keep runs in the store (skipping those it holds already); returns how many were added."""
+    from model.store import scenario_hash
+
+    key, added = scenario_hash(scenario), 0
+    for r in runs:
+        if store.find_run(key, r.seed, r.weeks, r.population_scale, with_frames=False) is not None:
+            continue
+        store.save_run(revision_id, key, r.seed, r.weeks, r.population_scale, r.summary, r.frames())
+        added += 1
+    return added
+
+
+def stored_runs(store, scenario: Scenario, seeds: list[int], weeks: int, scale: float) -> list[Results] | None:
+    """The store's runs of ``scenario`` for every seed, or None if any is missing."""
+    from model.store import scenario_hash
+
+    key, out = scenario_hash(scenario), []
+    for seed in seeds:
+        hit = cached(scenario, seed, weeks, scale)
+        if hit is None:
+            row = store.find_run(key, seed, weeks, scale)
+            if row is None:
+                return None
+            frames = row["frames"]
+            empty = pd.DataFrame()
+            hit = Results(scenario.name, int(seed), int(weeks), float(scale), dict(row["summary"]),
+                          frames.get("weekly", empty), frames.get("by_wijk", empty), frames.get("by_group", empty),
+                          frames.get("by_offer", empty), frames.get("progression", empty), frames.get("channels", empty))
+            remember(scenario, hit)
+        out.append(hit)
+    return out
+
+
+# ============================================================================ summaries
+@dataclass
+class RunSummary:
+    """Replicate runs of one scenario, aggregated for the screen."""
+
+    label: str
+    scenario_name: str
+    population_scale: float
+    weeks: int
+    seeds: list[int]
+    summary: pd.DataFrame  # index indicator; columns mean, lo, hi
+    weekly: pd.DataFrame  # columns week, indicator, mean, lo, hi
+    wijk: pd.DataFrame  # index wijk; one column per wijk indicator (mean over seeds)
+    seconds: float = 0.0
+    runs: list[Results] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def from_runs(cls, label: str, runs: list[Results], seconds: float = 0.0) -> "RunSummary":
+        summ = pd.DataFrame([r.summary for r in runs])
+        summary = pd.DataFrame({"mean": summ.mean(), "lo": summ.min(), "hi": summ.max()})
+        weekly = pd.concat([r.weekly.assign(seed=r.seed) for r in runs])
+        weekly = weekly.groupby(["indicator", "week"])["value"].agg(["mean", "min", "max"]).reset_index()
+        weekly = weekly.rename(columns={"min": "lo", "max": "hi"})
+        wijk = pd.concat([r.wijk_table() for r in runs]).groupby(level=0).mean()
+        first = runs[0]
+        return cls(label, first.scenario_name, first.population_scale, first.weeks, [r.seed for r in runs],
+                   summary, weekly, wijk, seconds, list(runs))
+
+    def value(self, name: str) -> float:
+        return float(self.summary.loc[name, "mean"]) if name in self.summary.index else float("nan")
+
+
+# ============================================================================ the service
+@dataclass
+class RunPlan:
+    """What one press of the run button computes: each job on every seed."""
+
+    jobs: dict[str, Scenario]  # "design", "baseline", "compare:<label>" -> scenario
+    seeds: list[int]
+    weeks: int
+    scale: float
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.jobs) * len(self.seeds)
+
+
+class RunService(param.Parameterized):
+    """Runs plans in a worker thread, one at a time per session, with progress.
+
+    Attributes:
+        running: a plan is being computed.
+        run_index, n_runs: progress as "run i of n" (i counts from 1).
+        progress: percent done (weeks of all runs).
+        seconds_left: estimated time left (None until the first weeks are timed).
+    """
+
+    running = param.Boolean(default=False)
+    run_index = param.Integer(default=0)
+    n_runs = param.Integer(default=0)
+    progress = param.Integer(default=0, bounds=(0, 100))
+    seconds_left = param.Number(default=None, allow_None=True)
+    entropy = param.Integer(default=20240601, doc="SeedSequence entropy of the replication seeds")
+
+    def seeds(self, n: int) -> list[int]:
+        return replication_seeds(int(n), self.entropy)
+
+    def start(self, plan: RunPlan, on_done: Callable[[dict | None, BaseException | None], None],
+              schedule: Schedule | None = None) -> concurrent.futures.Future | None:
+        """Compute ``plan`` in a worker thread; ``on_done(computed, error)`` runs on the session's thread.
+
+        Args:
+            plan: the jobs, seeds, weeks and scale.
+            on_done: called with ``{"runs": {job: [Results]}, "seconds": s}`` or with the error.
+            schedule: how to get back onto the session's thread (a Bokeh document's
+                ``add_next_tick_callback``); without it ``on_done`` runs in the worker thread.
+
+        Returns:
+            A future resolving once ``on_done`` has run (None if a plan is already running).
+        """
+        if self.running:
+            return None
+        self.param.update(running=True, progress=0, run_index=1 if plan.n_runs else 0, n_runs=plan.n_runs, seconds_left=None)
+        done: concurrent.futures.Future = concurrent.futures.Future()
+
+        def finish(computed: dict | None, exc: BaseException | None) -> None:
+            try:
+                on_done(computed, exc)
+            except BaseException as err:  # noqa: BLE001 - never leave the screen "running"
+                try:
+                    on_done(None, err)
+                except BaseException:  # noqa: BLE001
+                    pass
+            finally:
+                self.param.update(running=False, seconds_left=None)
+                done.set_result(computed is not None and exc is None)
+
+        def work() -> None:
+            try:
+                computed, exc = self.compute(plan, self._reporter(schedule, plan)), None
+            except BaseException as err:  # noqa: BLE001 - shown to the table, old results stay
+                computed, exc = None, err
+            if schedule is None:
+                finish(computed, exc)
+            else:
+                schedule(lambda: finish(computed, exc))
+
+        _EXECUTOR.submit(work)
+        return done
+
+    def run(self, plan: RunPlan, on_done: Callable[[dict | None, BaseException | None], None]) -> bool:
+        """:meth:`start` and wait (tests, notebooks); True when the plan finished."""
+        future = self.start(plan, on_done)
+        return bool(future.result()) if future is not None else False
+
+    @staticmethod
+    def compute(plan: RunPlan, progress: Callable[[int, int, int], None] | None = None) -> dict:
+        """Run every job on every seed (cached); touches no state. ``progress(run_index, weeks_done, weeks_total)``."""
+        t0 = time.perf_counter()
+        total = plan.weeks * plan.n_runs
+        done = [0]
+        index = [0]
+
+        def tick(week: int, weeks: int) -> None:
+            if progress and (week % 4 == 0 or week == weeks):
+                progress(index[0] + 1, done[0] + week, total)
+
+        out: dict[str, list[Results]] = {}
+        for key, scenario in plan.jobs.items():
+            out[key] = []
+            for seed in plan.seeds:
+                out[key].append(cached_run(scenario, seed, plan.weeks, plan.scale, tick))
+                done[0] += plan.weeks
+                index[0] += 1
+        return {"runs": out, "seconds": time.perf_counter() - t0}
+
+    def _reporter(self, schedule: Schedule | None, plan: RunPlan) -> Callable[[int, int, int], None]:
+        started = time.perf_counter()
+        last = {"t": 0.0, "first": None}
+
+        def report(index: int, done: int, total: int) -> None:
+            now = time.perf_counter()
+            # at most ~4 screen updates a second: each one is a message to every browser
+            if done < total and now - last["t"] < 0.25:
+                return
+            last["t"] = now
+            pct = int(100 * done / max(total, 1))
+            left = (now - started) * (total - done) / done if done else None
+            update = {"progress": min(pct, 100), "run_index": min(index, plan.n_runs), "seconds_left": left}
+            if schedule is None:
+                self.param.update(**update)
+            else:
+                schedule(lambda: self.param.update(**update))
+
+        return report
+
+
+__all__ = ["RunPlan", "RunService", "RunSummary", "cached_run", "clear_cache", "executor", "store_runs", "stored_runs"]

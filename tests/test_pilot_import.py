@@ -216,6 +216,21 @@ def test_importing_the_same_content_again_changes_nothing_and_a_correction_is_a_
     pd.testing.assert_frame_equal(store.load_dataset("uptake_pilot", 1), first.report.frame)
 
 
+def test_the_excel_copy_of_an_imported_csv_changes_nothing(reference, store: Store, tmp_path: Path) -> None:
+    first = import_uptake(csv_bytes(*GOOD_ROWS), "uptake_pilot", filename="week37.csv", reference=reference, store=store)
+    table = pd.read_csv(io.BytesIO(csv_bytes(*GOOD_ROWS)), sep=";", dtype=str, keep_default_na=False)
+    xlsx = write_xlsx(table, tmp_path / "week37.xlsx")
+    again = import_uptake(xlsx, "uptake_pilot", reference=reference, store=store)
+    assert again.report.ok and not again.created and again.version == first.version
+
+
+def test_an_unknown_scenario_stops_the_command_with_the_known_ones(tmp_path: Path) -> None:
+    good = tmp_path / "goed.csv"
+    good.write_bytes(csv_bytes(*GOOD_ROWS))
+    with pytest.raises(SystemExit, match=r"--scenario baselin: .*baseline"):
+        main(["check", str(good), "--scenario", "baselin"])
+
+
 def test_a_file_with_any_error_stores_nothing(reference, store: Store) -> None:
     import_uptake(csv_bytes(*GOOD_ROWS), "uptake_pilot", filename="a.csv", reference=reference, store=store)
     broken = csv_bytes(*GOOD_ROWS, f"{OUDER_KIND};2026-W40;Bret;6-11;-1;0;0;0")

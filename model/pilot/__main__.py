@@ -56,6 +56,16 @@ def _need(path: str) -> Path:
     return p
 
 
+def _reference(args: argparse.Namespace):
+    from model.pilot.uptake import reference_for
+    from model.scenario import ScenarioError
+
+    try:
+        return reference_for(args.scenario, _period(args))
+    except ScenarioError as exc:
+        raise SystemExit(f"error: --scenario {args.scenario}: {exc}") from None
+
+
 def _store(args: argparse.Namespace):
     from model.store import Store
 
@@ -63,7 +73,7 @@ def _store(args: argparse.Namespace):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from model.pilot.uptake import reference_for, validate_uptake
+    from model.pilot.uptake import validate_uptake
 
     path = _need(args.file)
     size = path.stat().st_size
@@ -71,17 +81,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         report = Report(path.name, [Problem("file_too_large", params={
             "size_mb": f"{size / 2**20:.1f}", "limit_mb": f"{DEFAULT_LIMITS.max_bytes / 2**20:.1f}"})])
     else:
-        report = validate_uptake(path.read_bytes(), path.name, reference_for(args.scenario, _period(args)))
+        report = validate_uptake(path.read_bytes(), path.name, _reference(args))
     _print_report(report, args.lang, args.max_problems)
     return 0 if report.ok else 1
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     from model.pilot.imports import import_uptake
-    from model.pilot.uptake import reference_for
 
     path = _need(args.file)
-    outcome = import_uptake(path, args.name, reference=reference_for(args.scenario, _period(args)), store=_store(args),
+    outcome = import_uptake(path, args.name, reference=_reference(args), store=_store(args),
                             author=args.author, notes=args.notes)
     _print_report(outcome.report, args.lang, args.max_problems)
     print(outcome.message(args.lang))
@@ -133,9 +142,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def cmd_offers(args: argparse.Namespace) -> int:
-    from model.pilot.uptake import reference_for
-
-    for offer_id in sorted(reference_for(args.scenario, _period(args)).offer_ids):
+    for offer_id in sorted(_reference(args).offer_ids):
         print(offer_id)
     return 0
 

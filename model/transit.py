@@ -14,6 +14,12 @@ No timetable is bundled with the project. Two ways to get public-transport ("pt"
   summarised as the median over departure times in the window (as Conveyal R5 reports
   travel times), and door-to-door = walk to a stop + median stop-to-stop time (waiting
   included) + walk from the stop to the site, or walking all the way if quicker.
+  Simplifications, stated: only trips that stop in Genk are scanned (a ride out of Genk
+  and back on another line is missed); transfers are straight-line walks of at most
+  400 m between stops; stops without times in ``stop_times.txt`` cannot be boarded;
+  ``frequencies.txt`` is not expanded; the wait at the first stop is averaged over the
+  window independently of the walk to it. The scanned matrix is cached on disk by the
+  zip's hash and the arguments.
 
 Both expose ``minutes_to(sites_xy, walk=, car=)`` -> (n_addresses, n_sites) minutes, the
 protocol :class:`model.accessibility.CatchmentEngine` uses, plus ``method`` and

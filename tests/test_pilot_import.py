@@ -313,3 +313,21 @@ def test_the_made_up_files_round_trip_through_csv(reference, tmp_path: Path) -> 
     path = write_csv(frame, tmp_path / "formaat-voorbeeld.csv")
     report = validate_uptake(path.read_bytes(), path.name, reference)
     assert report.ok and report.frame["participants"].sum() == frame["deelnemers"].sum()
+
+
+# --------------------------------------------------------------------------- an app's upload
+def test_an_upload_is_validated_off_the_event_loop_and_stored_by_its_kind(reference, store: Store) -> None:
+    import asyncio
+    import json
+
+    from model.pilot import save_upload, validate_upload_async
+
+    uptake = asyncio.run(validate_upload_async(csv_bytes(*GOOD_ROWS), "deelname.csv", reference))
+    badge = {"type": "Assertion", "id": "https://b/1", "badge": "urn:leerecosysteem-genk:talent:eten:samen_doen",
+             "issuedOn": "2026-09-15T10:00:00Z", "recipient": {"identity": "x"}, "wijk": "Bret"}
+    data = json.dumps(badge).encode()
+    badges = asyncio.run(validate_upload_async(data, "badge.json", reference))
+    assert uptake.ok and badges.ok and badges.n_badges == 1
+    assert save_upload(uptake, "uptake_pilot", reference, csv_bytes(*GOOD_ROWS), store=store).version.kind == "uptake"
+    assert save_upload(badges, "badges_pilot", reference, data, store=store).version.kind == "badges"
+    assert list(store.datasets()["name"]) == ["badges_pilot", "uptake_pilot"]

@@ -16,7 +16,8 @@ Command line: ``python -m model.pilot --help``.
 """
 from model.pilot.formats import DEFAULT_LIMITS, Limits
 from model.pilot.imports import (
-    BADGES_KIND, UPTAKE_KIND, ImportOutcome, import_badges, import_uptake, save_report, uptake_meta, validate_badges,
+    BADGES_KIND, UPTAKE_KIND, ImportOutcome, import_badges, import_uptake, save_report, save_upload, uptake_meta,
+    validate_badges, validate_upload, validate_upload_async,
 )
 from model.pilot.openbadges import BadgeReport, count_badges
 from model.pilot.period import PilotPeriod
@@ -28,5 +29,6 @@ __all__ = [
     "Achievement", "BADGES_KIND", "BadgeReport", "COLUMNS", "DEFAULT_LIMITS", "ImportOutcome", "Limits", "PilotDataError",
     "PilotPeriod", "Problem", "Reference", "Report", "TalentLanguage", "TalentLanguageError", "UPTAKE_KIND",
     "UptakeReport", "count_badges", "import_badges", "import_uptake", "load_talent_language", "message",
-    "reference_for", "render", "save_report", "uptake_meta", "validate_badges", "validate_uptake",
+    "reference_for", "render", "save_report", "save_upload", "uptake_meta", "validate_badges", "validate_upload",
+    "validate_upload_async", "validate_uptake",
 ]

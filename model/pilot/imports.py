@@ -12,13 +12,14 @@ the uploaded file itself.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from model.pilot.formats import DEFAULT_LIMITS, Limits
-from model.pilot.openbadges import BadgeReport, count_badges, read_badge_files
+from model.pilot.openbadges import BADGE_SUFFIXES, BadgeReport, count_badges, read_badge_files
 from model.pilot.period import PilotPeriod
 from model.pilot.problems import Problem, Report
 from model.pilot.talent import TalentLanguage
@@ -163,3 +164,36 @@ def import_badges(
     meta = {"format": BADGES_FORMAT, **period.as_dict(), "files": report.n_files, "badges": report.n_badges,
             "versions": report.versions}
     return save_report(report, name, BADGES_KIND, store=store, meta=meta, author=author, notes=notes)
+
+
+# --------------------------------------------------------------------------- one upload, for an app
+def validate_upload(
+    data: bytes, filename: str, reference: Reference | None = None, limits: Limits = DEFAULT_LIMITS,
+) -> UptakeReport | BadgeReport:
+    """One uploaded file, whatever it holds: uptake (.csv/.xlsx) or Open Badges (.json/.jsonld/.jwt/.jws).
+
+    Pure and thread-safe: a Panel callback runs it off the event loop (:func:`validate_upload_async`).
+    """
+    reference = reference or reference_for()
+    if Path(filename).suffix.lower() in BADGE_SUFFIXES:
+        return count_badges([(filename, data)], reference.period, reference.wijken, limits=limits, source=filename)
+    return validate_uptake(data, filename, reference, limits)
+
+
+async def validate_upload_async(
+    data: bytes, filename: str, reference: Reference | None = None, limits: Limits = DEFAULT_LIMITS,
+) -> UptakeReport | BadgeReport:
+    """:func:`validate_upload` in a worker thread, so that the server keeps serving other sessions."""
+    return await asyncio.to_thread(validate_upload, data, filename, reference, limits)
+
+
+def save_upload(
+    report: UptakeReport | BadgeReport, name: str, reference: Reference, data: bytes, *, store: Store | None = None,
+    author: str | None = None, notes: str = "",
+) -> ImportOutcome:
+    """Store what :func:`validate_upload` validated (kind 'uptake' or 'badges'); nothing when it has errors."""
+    if isinstance(report, BadgeReport):
+        meta = {"format": BADGES_FORMAT, **reference.period.as_dict(), "files": report.n_files, "badges": report.n_badges,
+                "versions": report.versions, "file_sha256": hashlib.sha256(data).hexdigest()}
+        return save_report(report, name, BADGES_KIND, store=store, meta=meta, author=author, notes=notes)
+    return save_report(report, name, UPTAKE_KIND, store=store, meta=uptake_meta(reference, data), author=author, notes=notes)

@@ -5,6 +5,10 @@ texts, messages, the offer list, the map layer's values, the link.
 """
 from __future__ import annotations
 
+import time
+
+import numpy as np
+import pandas as pd
 import panel as pn
 import pytest
 
@@ -13,7 +17,7 @@ from apps.components.state import WorkshopState, replicate_seeds
 from model.indicators import INDICATORS
 from apps.components.widgets import LeversView, OfferEditor, SiteView
 from apps.workshop import create_app
-from model.scenario import lever_fields
+from model.scenario import lever_fields, load_scenario
 from model.store import Store
 
 
@@ -453,3 +457,219 @@ def test_units_follow_the_language(state):
     state.lang = "en"
     english = {c.name: c.unit for c in state.cards()}
     assert "bewoners" in units.values() and "bewoners" not in english.values() and "residents" in english.values()
+
+
+# ---------------------------------------------------------------------------- the pieces, on their own
+def test_the_design_piece_undoes_and_redoes_without_a_screen():
+    from apps.components.design import Design
+    from model.scenario import load_scenario
+
+    design = Design(load_scenario("baseline"))
+    design.set_values({"levers.clubs.budget_eur_per_year": 1000}, "budget 1000")
+    design.set_values({"levers.clubs.budget_eur_per_year": 2000}, "budget 2000")
+    assert design.undo() == "budget 2000" and design.value("levers.clubs.budget_eur_per_year") == 1000
+    assert design.can_redo and design.redo() == "budget 2000"
+    assert design.value("levers.clubs.budget_eur_per_year") == 2000 and not design.can_redo
+    design.undo()
+    design.set_values({"levers.clubs.budget_eur_per_year": 5}, "budget 5")  # a new change forgets what was undone
+    assert not design.can_redo and design.redo() is None
+
+
+def fake_runs(values: dict[str, list[float]], wijk: dict[str, list[float]] | None = None, name="x", residents=100):
+    """Results-like runs with given per-seed summary values (and per-wijk reach)."""
+    from model.run import Results
+
+    runs = []
+    n = len(next(iter(values.values())))
+    for i in range(n):
+        summary = {k: 0.0 for k in INDICATORS} | {k: v[i] for k, v in values.items()}
+        rows = []
+        for w, vals in (wijk or {"A": [50.0] * n}).items():
+            rows += [{"wijk": w, "indicator": "reach", "value": vals[i]},
+                     {"wijk": w, "indicator": "simulated_residents", "value": residents}]
+        weekly = pd.DataFrame({"week": [1], "indicator": ["reach"], "value": [summary["reach"]]})
+        runs.append(Results(name, 100 + i, 1, 0.05, summary, weekly, pd.DataFrame(rows), pd.DataFrame(), pd.DataFrame(),
+                            pd.DataFrame(), pd.DataFrame()))
+    return runs
+
+
+def readout_of(design_values, baseline_values, wijk_design=None, wijk_base=None, residents=100):
+    from apps.components.readout import Readout
+    from apps.components.runs import RunSummary
+
+    readout = Readout()
+    design = RunSummary.from_runs("d", fake_runs(design_values, wijk_design, "d", residents))
+    base = RunSummary.from_runs("b", fake_runs(baseline_values, wijk_base, "b", residents))
+    readout.show(design, base, "key")
+    return readout
+
+
+def test_a_difference_inside_the_noise_reads_no_clear_difference():
+    readout = readout_of({"reach": [43.4, 42.1, 43.0]}, {"reach": [42.0, 42.9, 42.6]})
+    card = readout.cards(("reach",))[0]
+    assert card.verdict == "no_clear_difference"
+    assert card.delta_text.startswith("geen duidelijk verschil t.o.v. vandaag (basis)")
+    readout.lang = "en"
+    assert readout.cards(("reach",))[0].delta_text.startswith("no clear difference vs today (baseline)")
+
+
+def test_better_and_worse_follow_the_indicators_direction_in_cards_and_the_compare_table():
+    assert INDICATORS["participation_gap_means"].higher_is_better is False
+    readout = readout_of({"reach": [45.0, 46.0, 47.0], "participation_gap_means": [6.0, 6.2, 6.4]},
+                         {"reach": [40.0, 41.0, 42.0], "participation_gap_means": [4.0, 4.1, 4.3]})
+    cards = {c.name: c for c in readout.cards(("reach", "participation_gap_means"))}
+    assert cards["reach"].verdict == "better" and "(beter;" in cards["reach"].delta_text
+    assert cards["participation_gap_means"].verdict == "worse"  # a wider gap is worse, though the number went up
+    codes = readout.compare_verdicts(("reach", "participation_gap_means"))
+    assert list(codes["vandaag (basis)"]) == ["better", "worse"]
+    from apps.components.results import _table_html
+
+    table = readout.compare_table(("reach", "participation_gap_means"))
+    col = "verschil ↔ vandaag (basis)"
+    text = _table_html(table, {col: list(codes["vandaag (basis)"])})
+    assert "data-verdict='worse'" in text and "data-verdict='better'" in text
+
+
+def test_the_change_map_greys_wijken_whose_change_is_not_clear_or_too_thinly_simulated():
+    wijk_d = {"Clear": [60.0, 61.0, 62.0], "Noisy": [50.0, 30.0, 70.0]}
+    wijk_b = {"Clear": [50.0, 50.5, 51.0], "Noisy": [45.0, 45.0, 45.0]}
+    readout = readout_of({"reach": [1, 2, 3]}, {"reach": [1, 2, 3]}, wijk_d, wijk_b)
+    layer = readout.map_layer("change:reach", pd.Index(["Clear", "Noisy"]))
+    assert layer.values["Clear"] == pytest.approx(10.5) and np.isnan(layer.values["Noisy"])
+    assert layer.unclear == ("Noisy",)
+    thin = readout_of({"reach": [1, 2, 3]}, {"reach": [1, 2, 3]}, wijk_d, wijk_b, residents=12)
+    assert thin.map_layer("change:reach", pd.Index(["Clear", "Noisy"])).values.isna().all()
+    assert "minder dan 30 gesimuleerde bewoners" in readout.grey_note()
+
+
+# ---------------------------------------------------------------------------- a workshop's flow
+def test_redo_beside_undo(state):
+    place_repair_cafe(state)
+    assert state.undo() and state.offers == []
+    assert state.redo() and [o.title for o in state.offers] == ["Repair café"]
+    assert state.message.startswith("Opnieuw gedaan: Aanbod 'Repair café' toegevoegd")
+    assert not state.redo() and state.message == "Er is niets om opnieuw te doen."
+
+
+def test_reset_to_today_and_undo_brings_the_design_back(state):
+    place_repair_cafe(state)
+    state.set_value("levers.clubs.budget_eur_per_year", 9000)
+    assert state.reset()
+    assert state.offers == [] and state.scenario.levers.clubs.budget_eur_per_year == 0
+    assert state.scenario.levers == load_scenario("baseline").levers
+    assert state.undo() and len(state.offers) == 1 and state.scenario.levers.clubs.budget_eur_per_year == 9000
+
+
+def test_two_tables_saving_under_one_name_are_told_and_offered_a_branch(store):
+    a, b = WorkshopState(store=store), WorkshopState(store=store)
+    place_repair_cafe(a)
+    assert a.save("plan-genk", group="Tafel 1").label == "plan-genk r1"
+    place_repair_cafe(b, dx=600.0)
+    assert b.save("plan-genk", group="Tafel 2") is None
+    assert b.message_kind == "warning" and "wordt al gebruikt door een andere tafel" in b.message
+    assert "plan-genk r1" in b.message and "Tafel 1" in b.message and b.conflict.suggestion == "plan-genk-2"
+    assert [r.number for r in store.history("plan-genk")] == [1]  # nothing stored for table 2 yet
+    rev = b.save_as_branch(group="Tafel 2")
+    assert rev.label == "plan-genk-2 r1" and b.scenario.name == "plan-genk-2" and b.conflict is None
+    a.set_value("levers.clubs.budget_eur_per_year", 500)  # table 1 goes on with its own name
+    assert a.save("plan-genk").label == "plan-genk r2"
+
+
+def test_a_reopened_link_shows_its_last_results_from_the_store_at_once(store):
+    a = WorkshopState(store=store)
+    place_repair_cafe(a, dx=777.0)
+    a.run()
+    a.save("met-resultaten")
+    a._keeping.result(timeout=30)
+    runs_module.clear_cache()  # a new server process: only the store remembers
+    b = WorkshopState(store=store)
+    assert b.open_link("?scenario=met-resultaten&revision=1")
+    assert b.results is not None and b.paired is not None
+    assert b.message == "Geopend: met-resultaten r1, met de laatste resultaten uit de opslag."
+    assert [c.value for c in b.cards()] == pytest.approx([c.value for c in a.cards()])
+    assert len(store.runs_for(a.revision.id)) == 3
+
+
+def test_a_shipped_scenario_opens_by_link(state):
+    assert state.open_link("?scenario=leerclubs")
+    assert state.scenario.name == "leerclubs" and state.revision is None
+    assert state.message.startswith("Geopend: leerclubs (meegeleverd)")
+
+
+def test_progress_shows_run_i_of_n_and_the_time_left(state):
+    place_repair_cafe(state, dx=901.0)
+    seen = []
+    state.runs.param.watch(lambda *e: seen.append((state.runs.run_index, state.runs.n_runs, state.status_text())),
+                           ["run_index", "progress"])
+    state.run()
+    assert {n for _, n, _ in seen} == {6}  # 3 seeds of the design and 3 of the baseline
+    indices = [i for i, _, _ in seen]
+    assert indices == sorted(indices) and max(indices) >= 2
+    texts = [t for _, _, t in seen if t]
+    assert any(t.startswith("Bezig met simuleren… run ") and " van 6 (" in t for t in texts)
+    assert any("nog ongeveer" in t for t in texts)
+
+
+def test_messages_and_the_catchment_follow_the_language(state):
+    x, y = regina_mundi(state)
+    state.choose_point(x, y)
+    assert "wonen binnen 15 min te voet" in state.catchment_text
+    state.lang = "en"
+    assert "live within 15 min on foot" in state.catchment_text
+    assert state.message.startswith("Chosen place:")
+
+
+# ---------------------------------------------------------------------------- input that cannot hurt
+XSS = "<img src=x onerror=alert(document.domain)>"
+
+
+def test_text_from_the_address_box_is_shown_as_text_never_as_html(state):
+    from apps.components.widgets import MessageView
+
+    view = MessageView(state=state)
+    assert not state.choose_address(XSS)
+    assert XSS in state.message
+    assert "<img" not in view._alert.object and "&lt;img src=x onerror=alert(document.domain)&gt;" in view._alert.object
+
+
+@pytest.mark.parametrize("link", [f"?scenario=a&revision={2**63}", "?scenario=a&revision=-1", "?study=a%00b&run=1",
+                                  "?study=../../etc&run=0", "?scenario=" + "x" * 500, "?scenario=%00"])
+def test_a_malformed_link_says_why_in_a_line_without_traceback_or_server_path(state, link):
+    assert not state.open_link(link)
+    assert state.message.startswith("De link kon niet geopend worden:")
+    assert "Traceback" not in state.message and "/work" not in state.message and len(state.message) < 300
+
+
+def test_an_upload_above_the_limit_is_refused_at_once(state, store):
+    started = time.perf_counter()
+    assert state.import_yaml(b"name: x\n" + b"#" * 3_000_000, filename="groot.yaml") is None
+    assert time.perf_counter() - started < 0.5
+    assert "groot.yaml" in state.message and "hoogstens" in state.message
+
+
+@pytest.mark.parametrize("name", ["alias_bomb", "deep", "huge_int", "latin1", "utf16"])
+def test_hostile_uploads_are_refused_within_a_second_while_another_session_stays_responsive(store, name):
+    from test_scenario_io import alias_bomb
+
+    hostile = {"alias_bomb": alias_bomb().encode(), "deep": ("[" * 3000 + "]" * 3000).encode(),
+               "huge_int": ("run:\n  weeks: " + "9" * 5001 + "\n").encode(),
+               "latin1": "name: café\n".encode("latin-1"), "utf16": "name: x\n".encode("utf-16")}[name]
+    a, b = WorkshopState(store=store), WorkshopState(store=store)
+    scheduled = []
+    started = time.perf_counter()
+    future = a.import_yaml(hostile, filename=f"{name}.yaml", schedule=scheduled.append)
+    assert time.perf_counter() - started < 0.1  # parsing happens off the session's thread
+    worst = 0.0
+    while not future.done() and not scheduled:
+        t = time.perf_counter()
+        b.set_value("levers.clubs.budget_eur_per_year", int(1000 * (t % 1)) + 1)
+        worst = max(worst, time.perf_counter() - t)
+        if time.perf_counter() - started > 5:
+            break
+    for callback in scheduled:
+        callback()
+    assert future.result(timeout=5) is None
+    assert time.perf_counter() - started < 1.0
+    assert a.message.startswith("Dit scenariobestand wordt geweigerd") and f"{name}.yaml" in a.message
+    assert worst < 0.25, f"the other session waited {worst:.3f} s"
+    assert store.names() == []

@@ -11,6 +11,7 @@ between sessions (:func:`cached_run`), and are kept in and read back from the st
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -26,6 +27,7 @@ from model.scenario import Scenario
 
 from .design import design_key
 
+log = logging.getLogger(__name__)
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="workshop-run")
 _CACHE: OrderedDict[tuple, Results] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
@@ -277,10 +279,17 @@ class RunService(param.Parameterized):
             pct = int(100 * done / max(total, 1))
             left = (now - started) * (total - done) / done if done else None
             update = {"progress": min(pct, 100), "run_index": min(index, plan.n_runs), "seconds_left": left}
+
+            def show() -> None:
+                try:
+                    self.param.update(**update)
+                except Exception:  # noqa: BLE001 - a broken progress view must not stop the run
+                    log.exception("progress update failed")
+
             if schedule is None:
-                self.param.update(**update)
+                show()
             else:
-                schedule(lambda: self.param.update(**update))
+                schedule(show)
 
         return report
 

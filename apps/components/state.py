@@ -119,6 +119,7 @@ class WorkshopState(param.Parameterized):
         self.library = Library(store=store)
         self._said: tuple[str, dict, str] | None = None
         self._compare_scenarios: dict[str, Scenario] = {}
+        self._keeping: concurrent.futures.Future | None = None  # the last write of runs to the store
         super().__init__(**params)
         self.readout.lang = self.library.lang = self.lang
         self.param.watch(self._refresh_catchment, ["catchment_mode", "catchment_minutes", "proposed_place"])
@@ -579,7 +580,7 @@ class WorkshopState(param.Parameterized):
             except Exception:  # noqa: BLE001 - keeping runs is a convenience; the screen has them
                 log.exception("could not keep the runs in the store")
 
-        executor().submit(keep)
+        self._keeping = executor().submit(keep)
 
     @property
     def results_out_of_date(self) -> bool:

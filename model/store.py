@@ -40,7 +40,7 @@ import json
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, NamedTuple
 from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
@@ -213,21 +213,11 @@ class DatasetVersion:
         return f"{self.name} v{self.version}"
 
 
-class DatasetPut(tuple):
-    """What :meth:`Store.put_dataset` did: the version holding the content, and whether it is new."""
+class DatasetPut(NamedTuple):
+    """What :meth:`Store.put_dataset` did: the version holding the content, and whether this call created it."""
 
-    __slots__ = ()
-
-    def __new__(cls, version: DatasetVersion, created: bool) -> "DatasetPut":
-        return super().__new__(cls, (version, created))
-
-    @property
-    def version(self) -> DatasetVersion:
-        return self[0]
-
-    @property
-    def created(self) -> bool:
-        return self[1]
+    version: DatasetVersion
+    created: bool
 
 
 _DATASET_COLUMNS = (

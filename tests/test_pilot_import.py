@@ -135,7 +135,7 @@ def test_every_message_exists_in_dutch_and_english() -> None:
               "columns": "a, b", "aliases": "a", "kind_nl": "k", "kind_en": "k", "n_rows": 1, "first_row": 2,
               "value": "v", "scenario": "s", "allowed": "a", "new": 2, "participants": 1, "week": "w", "first": "f",
               "last": "l", "item": 1, "field": "f"}
-    for code, (nl, en) in MESSAGES.items():
+    for code in MESSAGES:
         problem = Problem(code, row=2, column="c", params=params)
         assert message(problem, "nl") != message(problem, "en"), code
         assert render(problem, "en", "f.csv").startswith("f.csv, row 2, column 'c': error: ")

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from model.domain import Level, Theme
 from model.offers import build_offer_specs
@@ -15,8 +16,6 @@ from model.pilot.__main__ import main
 from model.pilot.formats import Limits
 from model.pilot.talent import TALENT_LANGUAGE_FILE, TalentLanguageError, parse_talent_language
 from model.store import Store
-
-import yaml
 
 PERIOD = PilotPeriod(date(2026, 9, 1), 52)
 WIJKEN = ["Bret", "Genk-Centrum", "Winterslag 1"]
@@ -57,8 +56,8 @@ def files(*items, name: str = "export.json") -> list[tuple[str, bytes]]:
     return [(name, json.dumps(list(items)).encode("utf-8"))]
 
 
-def count(items_or_files, **kw):
-    source = items_or_files if isinstance(items_or_files, (str, Path)) else items_or_files
+def count(source, **kw):
+    """Badge counts for the test pilot and three wijken, from a path or (name, bytes) pairs."""
     return validate_badges(source, period=PERIOD, wijken=WIJKEN, **kw)
 
 

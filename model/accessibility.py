@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from model.domain import AGE_GROUPS, MeansGroup, Mode
 
@@ -295,6 +296,9 @@ class CatchmentEngine:
             np.concatenate([self.weights[:, None], self.groups.weights], axis=1).T, dtype=np.float32)
         wijk = self.geo.addresses["wijk"].astype(str).to_numpy()
         self.wijk_names, self.wijk_codes = np.unique(wijk, return_inverse=True)
+        n = len(wijk)
+        self._wijk_sum = sparse.csr_matrix((np.ones(n), (self.wijk_codes, np.arange(n))),
+                                           shape=(len(self.wijk_names), n))  # sums addresses per wijk
 
     @property
     def _pt_modes(self) -> tuple[AccessMode, ...]:
@@ -451,25 +455,27 @@ class CatchmentEngine:
             resident share while age shares are uniform, see module docstring).
         """
         youth = self.groups.youth()
-        nw = len(self.wijk_names)
-        res_total = np.bincount(self.wijk_codes, weights=self.weights, minlength=nw)
-        youth_total = np.bincount(self.wijk_codes, weights=youth, minlength=nw)
-        rows = []
-        for mode in self._modes(modes):
-            nearest = self.nearest_minutes(mode, site_ids)
-            for band in self.bands_minutes:
-                inside = nearest <= band
-                r_in = np.bincount(self.wijk_codes, weights=self.weights * inside, minlength=nw)
-                y_in = np.bincount(self.wijk_codes, weights=youth * inside, minlength=nw)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    rows.append(pd.DataFrame({
-                        "wijk": self.wijk_names, "mode": mode.value, "band_minutes": band,
-                        "residents": res_total, "residents_within": r_in,
-                        "share_within": np.where(res_total > 0, r_in / res_total, 0.0),
-                        "youth": youth_total, "youth_within": y_in,
-                        "youth_share_within": np.where(youth_total > 0, y_in / youth_total, 0.0),
-                    }))
-        return pd.concat(rows, ignore_index=True)
+        modes = self._modes(modes)
+        bands = np.array(self.bands_minutes)
+        # (addresses, modes x bands): is the quickest site within the band?
+        inside = np.concatenate([self.nearest_minutes(m, site_ids)[:, None] <= bands[None, :] for m in modes], axis=1)
+        r_in = self._wijk_sum @ (self.weights[:, None] * inside)  # (wijken, modes x bands)
+        y_in = self._wijk_sum @ (youth[:, None] * inside)
+        res_total = self._wijk_sum @ self.weights
+        youth_total = self._wijk_sum @ youth
+        nw, nc = r_in.shape
+        res_rep, youth_rep = np.repeat(res_total, nc), np.repeat(youth_total, nc)
+        r_in, y_in = r_in.reshape(-1), y_in.reshape(-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return pd.DataFrame({
+                "wijk": np.repeat(self.wijk_names, nc),
+                "mode": np.tile(np.repeat([m.value for m in modes], len(bands)), nw),
+                "band_minutes": np.tile(bands, nw * len(modes)),
+                "residents": res_rep, "residents_within": r_in,
+                "share_within": np.where(res_rep > 0, r_in / res_rep, 0.0),
+                "youth": youth_rep, "youth_within": y_in,
+                "youth_share_within": np.where(youth_rep > 0, y_in / youth_rep, 0.0),
+            })
 
     def wijken_out_of_reach(self, site_ids: Sequence[str] | None = None,
                             modes: Sequence[AccessMode | str] | None = None,
@@ -522,19 +528,16 @@ class CatchmentEngine:
         """
         kwargs.pop("demand_group", None)
         a = self.places_per_resident(places, **kwargs)
-        nw = len(self.wijk_names)
-        gw = np.concatenate([self.weights[:, None], self.groups.weights], axis=1)
-        names = ["all", *self.groups.names]
-        kinds = ["all", *self.groups.kinds]
-        rows = []
-        for g, (name, kind) in enumerate(zip(names, kinds)):
-            res = np.bincount(self.wijk_codes, weights=gw[:, g], minlength=nw)
-            acc = np.bincount(self.wijk_codes, weights=gw[:, g] * a, minlength=nw)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ppr = np.where(res > 0, acc / res, 0.0)
-            rows.append(pd.DataFrame({"wijk": self.wijk_names, "group_kind": kind, "group": name,
-                                      "residents": res, "places_per_resident": ppr}))
-        return pd.concat(rows, ignore_index=True)
+        gw = np.concatenate([self.weights[:, None], self.groups.weights], axis=1)  # (n, groups)
+        res = self._wijk_sum @ gw  # (wijken, groups): one sparse product instead of a loop per group
+        acc = self._wijk_sum @ (gw * a[:, None])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ppr = np.where(res > 0, acc / res, 0.0)
+        nw, ng = res.shape
+        return pd.DataFrame({
+            "wijk": np.repeat(self.wijk_names, ng), "group_kind": np.tile(["all", *self.groups.kinds], nw),
+            "group": np.tile(["all", *self.groups.names], nw), "residents": res.reshape(-1),
+            "places_per_resident": ppr.reshape(-1)})
 
 
 # =========================================================================== 2SFCA on a cost matrix

@@ -112,31 +112,38 @@ def participation_gap_autonomy(model: "LearningEcosystem") -> float:
            "reach in the best-reached quarter of wijken minus the least-reached quarter (corrected for sampling noise)",
            higher_is_better=False)
 def participation_gap_wijken(model: "LearningEcosystem") -> float:
-    rates, n = reach_by_wijk(model, with_counts=True)
+    rates, n, residents = reach_by_wijk(model, with_counts=True)
     if rates.size < 4:
         return 0.0
     # A wijk of a few dozen simulated residents has a noisy reach, and the quarter statistic
-    # picks the extremes of that noise: shrink each wijk towards the town's reach by its
-    # sampling variance (empirical Bayes), so a small run estimates the town's gap.
-    weights = n / n.sum()
+    # picks the extremes of that noise. Deconvolve: shrink each wijk towards the town's reach by
+    # its sampling variance (empirical Bayes), then stretch the shrunk values so that their spread
+    # equals the estimated spread of the true reach (constrained Bayes, Louis 1984), so that a
+    # small run estimates the town's gap. With many residents per wijk the noise is ~0 and
+    # nothing changes.
+    weights = residents / residents.sum()
     mean = float((rates * weights).sum())
     noise = rates * (1 - rates) / np.maximum(n, 1)
     spread = max(float((weights * (rates - mean) ** 2).sum() - (weights * noise).sum()), 0.0)
-    shrunk = mean + (rates - mean) * (spread / (spread + noise)) if spread > 0 else np.full_like(rates, mean)
-    ordered = np.sort(shrunk)
+    if spread <= 0:
+        return 0.0
+    shrunk = mean + (rates - mean) * (spread / (spread + noise))
+    var_shrunk = float((weights * (shrunk - mean) ** 2).sum())
+    adjusted = mean + (shrunk - mean) * np.sqrt(spread / var_shrunk) if var_shrunk > 0 else shrunk
+    ordered = np.sort(adjusted)
     q = max(1, ordered.size // 4)
     return 100 * float(ordered[-q:].mean() - ordered[:q].mean())
 
 
 def reach_by_wijk(model: "LearningEcosystem", with_counts: bool = False):
-    """Reach (share) per wijk index, over wijken with residents (and the simulated residents per wijk)."""
+    """Reach (share) per wijk index, over wijken with residents (and the simulated and true residents per wijk)."""
     pop = model.pop
     n_sim = np.bincount(pop.wijk, minlength=model.n_wijken).astype(float)
     n = np.bincount(pop.wijk, weights=pop.weight, minlength=model.n_wijken)
     active = np.bincount(pop.wijk, weights=pop.weight * pop.ever_active, minlength=model.n_wijken)
     has = n > 0
     rates = active[has] / n[has]
-    return (rates, n_sim[has]) if with_counts else rates
+    return (rates, n_sim[has], n[has]) if with_counts else rates
 
 
 # --------------------------------------------------------------------------- progression

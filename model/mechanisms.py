@@ -70,7 +70,8 @@ _ALL = (
               "the club budget pays for paid offers of members who cannot pay, by the year's priority",
               "Club.pay_for, LearningEcosystem._pay", "levers.clubs.enabled", "§3 budget"),
     Mechanism("connected_clubs", "Verbonden clubs", "Connected clubs",
-              "clubs share members, mentors, referrals and budget across wijken", "LearningEcosystem._local_mask, _pay",
+              "clubs share members' budget, mentors, referrals and one talent language (badges open opportunities "
+              "anywhere) across wijken", "LearningEcosystem._local_mask, _pay, unlock_opportunities",
               "levers.clubs.connected", "§3 verbonden met andere leerclubs"),
     Mechanism("peer_groups", "Peergroepen", "Peer groups",
               "hosts run peer-to-peer learning groups; members move up a level", "Host.step",

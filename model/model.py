@@ -843,21 +843,36 @@ class LearningEcosystem(mesa.Model):
 
     # ------------------------------------------------------------------ 6 badges
     def unlock_opportunities(self) -> None:
-        """Badge holders take up the limited opportunities (internship, workshop, coaching)."""
+        """Badge holders take up the limited opportunities (internship, workshop, coaching).
+
+        Clubs that are not connected speak their own talent language: a badge only opens the
+        opportunities of one's own wijk (places in proportion to its residents). Connected
+        clubs (or no clubs: one city-wide platform) share one talent language and one pool.
+        """
         b = self.levers.badges
         if not b.enabled or b.opportunity_places_per_year <= 0 or not self.on("opportunities"):
             return
         pop, rng = self.pop, self.streams["opportunities"]
-        self.opportunity_places += b.opportunity_places_per_year / 52
+        per_wijk = bool(self.clubs) and not self.clubs_connected()
+        if not isinstance(self.opportunity_places, np.ndarray):
+            self.opportunity_places = np.zeros(self.n_wijken if per_wijk else 1)
+            self._opportunity_share = (np.bincount(pop.wijk, weights=pop.weight, minlength=self.n_wijken) / pop.weight.sum()
+                                       if per_wijk else np.ones(1))
+        self.opportunity_places += b.opportunity_places_per_year / 52 * self._opportunity_share
         claim = np.flatnonzero((pop.badges_unused > 0) & (rng.random(pop.n) < self.u.opportunity_uptake_prob))
         if claim.size == 0:
             return
         claim = rng.permutation(claim)
-        cum = np.cumsum(pop.weight[claim])
-        taken = claim[cum <= self.opportunity_places + 1e-9]
+        pool = pop.wijk[claim] if per_wijk else np.zeros(claim.size, dtype=np.int64)
+        w = pop.weight[claim]
+        room = self.opportunity_places[pool] - _cum_before(pool, w)
+        # the claimant who would take more than the places left takes them with that chance (a pool may
+        # then run a little into debt, repaid by the next weeks' places): unbiased at any population scale
+        taken = claim[(room >= w - 1e-9) | ((room > 0) & (rng.random(claim.size) * w < room))]
         if taken.size == 0:
             return
-        self.opportunity_places -= float(pop.weight[taken].sum())
+        np.subtract.at(self.opportunity_places, pop.wijk[taken] if per_wijk else np.zeros(taken.size, dtype=np.int64),
+                       pop.weight[taken])
         kinds = list(b.opportunity_kinds) or ["workshop"]
         for kind, w in zip(rng.choice(len(kinds), size=taken.size), pop.weight[taken]):
             key = str(kinds[kind])

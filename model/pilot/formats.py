@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -118,8 +119,23 @@ def _with_header(raw: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame | None
     # Trailing unnamed empty columns (Excel's leftovers) are dropped; named ones stay.
     keep = [i for i, h in enumerate(header) if h or (body[i] != "").any()]
     body = body[keep]
-    body.columns = [header[i] or f"<{i + 1}>" for i in keep]
+    names = [header[i] or f"<{i + 1}>" for i in keep]
+    seen: set[str] = set()
+    for j, (i, name) in enumerate(zip(keep, names)):
+        if name in seen:  # a repeated header gets its position, so that every column has its own name
+            names[j] = f"{name}{_POSITION.format(i + 1)}"
+        seen.add(names[j])
+    body.columns = names
     return body, []
+
+
+_POSITION = " (kolom {})"
+_POSITION_RE = re.compile(r" \(kolom \d+\)$")
+
+
+def header_name(column: str) -> str:
+    """The header as written, without the position :func:`read_table` adds to a repeated one."""
+    return _POSITION_RE.sub("", column)
 
 
 def _cell_text(value: object) -> str:

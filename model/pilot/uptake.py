@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from model.domain import AGE_GROUPS
-from model.pilot.formats import DEFAULT_LIMITS, Limits, read_table
+from model.pilot.formats import DEFAULT_LIMITS, Limits, header_name, read_table
 from model.pilot.period import PilotPeriod, WeekError, iso_label, parse_week
 from model.pilot.privacy import name_problem, normalise_header, scan_column
 from model.pilot.problems import Problem, Report
@@ -34,7 +34,6 @@ from model.scenario import Scenario, load_scenario
 
 FORMAT_VERSION = "leerecosysteem-genk/uptake/1"
 AGE_GROUP_LABELS: tuple[str, ...] = tuple(label for label, _, _ in AGE_GROUPS)
-MAX_COUNT = 10_000_000  # more than Genk's population ten times over: no real count
 
 
 @dataclass(frozen=True)
@@ -164,7 +163,7 @@ def _understand_columns(table: pd.DataFrame) -> tuple[dict[str, str], dict[str, 
     chosen: dict[str, str] = {}  # canonical -> file column
     understood: dict[str, str | None] = {}
     for column in table.columns:
-        spec = _BY_ALIAS.get(normalise_header(column))
+        spec = _BY_ALIAS.get(normalise_header(header_name(column)))
         understood[column] = spec.name if spec else None
         if spec is None:
             personal = name_problem(column)
@@ -205,8 +204,10 @@ def _check_counts(values: pd.Series, column: str, required: bool) -> tuple[pd.Se
     """The column as nullable integers, with problems for empty, non-integer and negative cells."""
     text, problems = _check_text(values, column, required)
     filled = text != ""
-    number = pd.to_numeric(text.where(filled).str.replace(",", ".", regex=False), errors="coerce")
-    whole = number.notna() & (np.floor(number) == number) & (number.abs() <= MAX_COUNT)
+    # Digits only: "1.000" is a thousand in Dutch and one in English, "12.5" is no count; Excel's
+    # numeric cells arrive as whole-number text already (model.pilot.formats).
+    whole = text.str.fullmatch(r"[+-]?\d{1,8}") & filled
+    number = pd.to_numeric(text.where(whole), errors="coerce")
     problems += _cell_problems("not_a_count", filled & ~whole, text, column)
     negative = whole & (number < 0)
     problems += _cell_problems("negative_count", negative, text, column)

@@ -96,6 +96,7 @@ def test_every_problem_is_reported_at_once_with_row_and_column(reference) -> Non
         f"{OUDER_KIND};2025-W37;Bret;6-11;2;5;0;0",  # row 5: outside the pilot, new above participants
         f"{OUDER_KIND};2026-W37;Genk-Centrum;25-64;12;3;1;0",  # row 6: same as row 2
         f"{OUDER_KIND};volgende week;Bret;6-11;2.5;;0;0",  # row 7: no week, not a count, missing value
+        f"{OUDER_KIND};2026-W40;Bret;6-11;1.000;0;0;0",  # row 8: a thousand or one? not a count
     )
     report = validate_uptake(data, "fouten.csv", reference)
     assert not report.ok and report.frame is None
@@ -105,6 +106,7 @@ def test_every_problem_is_reported_at_once_with_row_and_column(reference) -> Non
         ("week_outside_pilot", 5, "week"), ("new_above_participants", 5, "nieuwe_deelnemers"),
         ("duplicate_row", 6, None),
         ("week_unreadable", 7, "week"), ("not_a_count", 7, "deelnemers"), ("missing_value", 7, "nieuwe_deelnemers"),
+        ("not_a_count", 8, "deelnemers"),
     ]
     lines = report.lines("nl")
     assert lines[0].startswith("fouten.csv, rij 3, kolom 'aanbod': fout: onbekend aanbod")
@@ -122,6 +124,13 @@ def test_missing_required_columns_are_named_with_the_names_they_may_carry(refere
     missing = [(p.code, p.params.get("column")) for p in report.problems]
     assert missing == [("missing_column", "leeftijdsgroep"), ("missing_column", "nieuwe_deelnemers"), ("missing_week_column", None)]
     assert "add a column named one of: leeftijdsgroep, age_group" in message(report.problems[0], "en")
+
+
+def test_a_repeated_column_is_named_with_its_position(reference) -> None:
+    rows = [r + ";Bret" for r in GOOD_ROWS]
+    report = validate_uptake(csv_bytes(*rows, header=HEADER + ";wijk"), "dubbel.csv", reference)
+    assert codes_at(report) == [("duplicate_column", None, "wijk (kolom 9)")]
+    assert "the columns 'wijk', 'wijk (kolom 9)' both mean 'wijk'" in report.lines("en")[0]
 
 
 def test_a_column_outside_the_format_is_a_warning_and_is_not_stored(reference) -> None:

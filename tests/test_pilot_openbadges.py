@@ -229,3 +229,32 @@ def test_a_broken_talent_language_is_refused_naming_entry_and_key(change, expect
     change(data)
     with pytest.raises(TalentLanguageError, match=expected):
         parse_talent_language(data, "talent.yaml")
+
+
+def test_a_zip_export_is_read_within_the_limits() -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export/1.json", json.dumps(assertion(1)))
+        archive.writestr("export/2.json", json.dumps(credential(2)))
+        archive.writestr("export/leesmij.txt", "geen badge")
+    report = count([("export.zip", buffer.getvalue())])
+    assert report.ok and (report.n_files, report.n_badges) == (2, 2)
+
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("groot.json", b" " * 3_000_000)  # packs to a few kB, unpacks past the limit
+    refused = count([("bom.zip", bomb.getvalue())], limits=Limits(max_json_bytes=1_000_000))
+    assert [(p.code, p.file) for p in refused.errors] == [("file_too_large", "bom.zip/groot.json")]
+
+
+def test_a_presentation_of_jwt_credentials_is_read() -> None:
+    def b64(obj) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    tokens = [f"{b64({'alg': 'ES256'})}.{b64({'vc': credential(n)})}.c2ln" for n in (1, 2)]
+    presentation = {"type": ["VerifiablePresentation"], "verifiableCredential": tokens}
+    report = count([("vp.json", json.dumps(presentation).encode())])
+    assert report.ok and report.n_badges == 2

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable
 
 from model.pilot.formats import DEFAULT_LIMITS, Limits
-from model.pilot.openbadges import BADGE_SUFFIXES, BadgeReport, count_badges, read_badge_files
+from model.pilot.openbadges import ARCHIVE_SUFFIXES, BADGE_SUFFIXES, BadgeReport, count_badges, read_badge_files
 from model.pilot.period import PilotPeriod
 from model.pilot.problems import Problem, Report
 from model.pilot.talent import TalentLanguage
@@ -170,12 +170,12 @@ def import_badges(
 def validate_upload(
     data: bytes, filename: str, reference: Reference | None = None, limits: Limits = DEFAULT_LIMITS,
 ) -> UptakeReport | BadgeReport:
-    """One uploaded file, whatever it holds: uptake (.csv/.xlsx) or Open Badges (.json/.jsonld/.jwt/.jws).
+    """One uploaded file, whatever it holds: uptake (.csv/.xlsx) or Open Badges (.json/.jsonld/.jwt/.jws/.zip).
 
     Pure and thread-safe: a Panel callback runs it off the event loop (:func:`validate_upload_async`).
     """
     reference = reference or reference_for()
-    if Path(filename).suffix.lower() in BADGE_SUFFIXES:
+    if Path(filename).suffix.lower() in BADGE_SUFFIXES | ARCHIVE_SUFFIXES:
         return count_badges([(filename, data)], reference.period, reference.wijken, limits=limits, source=filename)
     return validate_uptake(data, filename, reference, limits)
 

@@ -7,8 +7,9 @@ Credential of type ``OpenBadgeCredential`` / ``AchievementCredential`` with
 as JSON or as a compact JWS/JWT (the payload is read, the signature is *not* verified:
 the monitor counts, it does not certify). A file may hold one badge, a list of badges,
 or an object listing them (``assertions``, ``credentials``, ``verifiableCredential``);
-a folder is read recursively (``*.json``, ``*.jsonld``, ``*.jwt``, ``*.jws``; symbolic
-links are not followed).
+a folder is read recursively (``*.json``, ``*.jsonld``, ``*.jwt``, ``*.jws``, and
+``*.zip`` archives of them; symbolic links are not followed, zips inside zips are not
+opened).
 
 **Where the wijk comes from.** Badges carry no address, and the monitor wants none: the
 badge platform adds the wijk as an extension, ``"extensions:WijkExtension": {"wijk":
@@ -32,9 +33,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -55,6 +58,7 @@ except Exception:  # noqa: BLE001 - no tz database: fall back to UTC dates
     _LOCAL = timezone.utc
 
 BADGE_SUFFIXES = frozenset({".json", ".jsonld", ".jwt", ".jws"})
+ARCHIVE_SUFFIXES = frozenset({".zip"})
 OUTPUT_COLUMNS = ("achievement_id", "theme", "level", "iso_week", "week_start", "pilot_week", "wijk", "badges", "recipients")
 _JWS = re.compile(r"^[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*$")
 _LIST_KEYS = ("assertions", "credentials", "verifiableCredential", "items", "badges")
@@ -91,8 +95,7 @@ def _depth_ok(value: Any, limit: int) -> bool:
 def parse_json(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, Problem | None]:
     """The JSON (or the payload of a compact JWS/JWT) in ``data``, or the problem that stops it."""
     if len(data) > limits.max_json_bytes:
-        return None, Problem("file_too_large", params={"size_mb": f"{len(data) / 2**20:.1f}",
-                                                       "limit_mb": f"{limits.max_json_bytes / 2**20:.1f}"})
+        return None, _too_large(None, len(data), limits.max_json_bytes)
     try:
         text = data.decode("utf-8-sig").strip()
     except UnicodeDecodeError:
@@ -118,13 +121,16 @@ def parse_json(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, Probl
 
 
 def read_badge_files(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> tuple[list[tuple[str, bytes]], list[Problem]]:
-    """The (name, bytes) of one badge file or of every badge file under a folder, within the limits."""
+    """The (name, bytes) of one badge file (or .zip) or of every one under a folder, within the limits."""
     path = Path(path)
+
+    def limit_for(item: Path) -> int:
+        return limits.max_total_bytes if item.suffix.lower() in ARCHIVE_SUFFIXES else limits.max_json_bytes
+
     if not path.is_dir():
         size = path.stat().st_size
-        if size > limits.max_json_bytes:
-            return [], [Problem("file_too_large", file=path.name, params={
-                "size_mb": f"{size / 2**20:.1f}", "limit_mb": f"{limits.max_json_bytes / 2**20:.1f}"})]
+        if size > limit_for(path):
+            return [], [_too_large(path.name, size, limit_for(path))]
         return [(path.name, path.read_bytes())], []
     files: list[tuple[str, bytes]] = []
     total = 0
@@ -132,21 +138,58 @@ def read_badge_files(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> tuple
         dirs.sort()
         for name in sorted(names):
             item = Path(root) / name
-            if item.is_symlink() or item.suffix.lower() not in BADGE_SUFFIXES:
+            if item.is_symlink() or item.suffix.lower() not in BADGE_SUFFIXES | ARCHIVE_SUFFIXES:
                 continue
             if len(files) >= limits.max_files:
                 return [], [Problem("too_many_files", params={"limit": limits.max_files})]
             size = item.stat().st_size
             rel = str(item.relative_to(path))
-            if size > limits.max_json_bytes:
-                return [], [Problem("file_too_large", file=rel, params={
-                    "size_mb": f"{size / 2**20:.1f}", "limit_mb": f"{limits.max_json_bytes / 2**20:.1f}"})]
+            if size > limit_for(item):
+                return [], [_too_large(rel, size, limit_for(item))]
             total += size
             if total > limits.max_total_bytes:
-                return [], [Problem("file_too_large", params={
-                    "size_mb": f"{total / 2**20:.1f}", "limit_mb": f"{limits.max_total_bytes / 2**20:.1f}"})]
+                return [], [_too_large(None, total, limits.max_total_bytes)]
             files.append((rel, item.read_bytes()))
     return files, []
+
+
+def _too_large(file: str | None, size: int, limit: int) -> Problem:
+    return Problem("file_too_large", file=file, params={"size_mb": f"{size / 2**20:.1f}", "limit_mb": f"{limit / 2**20:.1f}"})
+
+
+def expand_archives(files: Iterable[tuple[str, bytes]], limits: Limits = DEFAULT_LIMITS) -> tuple[list[tuple[str, bytes]], list[Problem]]:
+    """Replace each .zip among ``files`` by its badge files, within the limits (no zip in a zip).
+
+    Sizes are checked from the zip directory before unpacking and again while reading,
+    so an archive that lies about its sizes cannot unpack beyond the limits.
+    """
+    out: list[tuple[str, bytes]] = []
+    total = 0
+    for name, data in files:
+        if Path(name).suffix.lower() not in ARCHIVE_SUFFIXES:
+            out.append((name, data))
+            continue
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                members = [i for i in archive.infolist() if not i.is_dir() and Path(i.filename).suffix.lower() in BADGE_SUFFIXES]
+                if len(out) + len(members) > limits.max_files:
+                    return [], [Problem("too_many_files", file=name, params={"limit": limits.max_files})]
+                declared = sum(i.file_size for i in members)
+                if total + declared > limits.max_total_bytes:
+                    return [], [_too_large(name, total + declared, limits.max_total_bytes)]
+                for info in members:
+                    member = f"{name}/{info.filename}"
+                    if info.file_size > limits.max_json_bytes:
+                        return [], [_too_large(member, info.file_size, limits.max_json_bytes)]
+                    with archive.open(info) as handle:
+                        content = handle.read(limits.max_json_bytes + 1)
+                    if len(content) > limits.max_json_bytes:
+                        return [], [_too_large(member, len(content), limits.max_json_bytes)]
+                    total += len(content)
+                    out.append((member, content))
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+            return [], [Problem("json_invalid", file=name, params={"reason": f"not a readable zip archive ({exc})"[:200]})]
+    return out, []
 
 
 # --------------------------------------------------------------------------- one badge
@@ -288,6 +331,9 @@ def count_badges(
     """
     from model.pilot.uptake import _suggest, _wijk_key
 
+    files, problems_archives = expand_archives(files, limits)
+    if problems_archives:
+        return BadgeReport(source, problems_archives)
     talent = talent or load_talent_language()
     wijken = list(wijken)
     lookup = {_wijk_key(w): w for w in wijken}
@@ -307,6 +353,11 @@ def count_badges(
             continue
         for i, item in enumerate(_items(value)):
             where = str(i + 1)
+            if isinstance(item, str) and _JWS.match(item.strip()):  # a presentation of JWT credentials
+                item, problem = parse_json(item.encode("utf-8"), limits)
+                if problem is not None:
+                    problems.append(Problem(problem.code, file=name, params=problem.params))
+                    continue
             badge, problem = _badge(item, where, name)
             if problem is not None:
                 problems.append(problem)

@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> dict:
         assert xreport.ok and len(xreport.frame) == len(small)
 
         results = {
-            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                        "load_average_1min": round(os.getloadavg()[0], 2)},  # the cores are shared: say how busy they were
             "file": {"offers": len(offers), "wijken": len(reference.wijken), "weeks": args.weeks, "rows": n,
                      "csv_mb": round(len(data) / 2**20, 1), "note": "made-up counts in the import format, not real data"},
             "check_csv": {"seconds": round(check_s, 2), "rows_per_s": round(n / check_s)},

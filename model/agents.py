@@ -87,20 +87,16 @@ class Mentor(mesa.Agent):
 
     def caseload(self) -> float:
         """Residents (true scale) this mentor guides now."""
-        pop = self.model.pop
-        mine = (self.model.mentor_of == self.unique_id) & (pop.mentored_until >= self.model.week)
-        return float(pop.weight[mine].sum())
+        return self.model.mentor_load(self)
 
     def step(self) -> None:
         """Take on residents by the scenario's priority until the caseload is full."""
         model = self.model
         if not model.on("mentors"):
             return
-        free = self.places - self.caseload()
-        if free <= 0:
-            return
         pool = model.mentor_candidates()
-        if pool.size == 0:
+        free = self.places - self.caseload()
+        if free <= 0 or pool.size == 0:
             return
         take = pool[np.cumsum(model.pop.weight[pool]) <= free + 1e-9]
         if take.size == 0 and model.streams["mentors"].random() < free / model.pop.weight[pool[0]]:
@@ -118,8 +114,8 @@ class Host(mesa.Agent):
         self.group_size = group_size
 
     def members(self) -> np.ndarray:
-        pop = self.model.pop
-        return np.flatnonzero((self.model.host_of == self.unique_id) & (pop.peer_until >= self.model.week))
+        """The residents in this host's group this week."""
+        return self.model.host_members(self)
 
     def step(self) -> None:
         """Fill the group from residents at samen/zelf doen who want to join; members learn from each other."""
@@ -135,7 +131,7 @@ class Host(mesa.Agent):
             if take.size == 0 and pool.size and model.streams["peer"].random() < free / pop.weight[pool[0]]:
                 take = pool[:1]
             model.join_peer_group(take, self)
-            members = self.members()
+            members = np.union1d(members, take)
         model.peer_members_progress(members)
 
 

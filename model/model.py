@@ -317,9 +317,13 @@ class LearningEcosystem(mesa.Model):
         for lo in range(0, n, CHUNK):
             rows = np.arange(lo, min(n, lo + CHUNK))
             tt = self._travel_rows(rows)[:, :m]
-            eligible = self._age_ok(rows)[:, :m] & ~self.offers.online[None, :m]
-            p = u.initial_knowledge_prob * np.exp(-tt / 10.0)
-            self.known[rows, :m] = eligible & (rng.random(p.shape) < p)
+            # only offers one could reach matter (an offer beyond one's travel time is never chosen), so
+            # only those pairs are drawn: one uniform per reachable (resident, offer) pair, in a fixed order
+            r_loc, offer = np.nonzero(self._age_ok(rows)[:, :m] & ~self.offers.online[None, :m]
+                                      & (tt <= self.pop.max_travel[rows][:, None]))
+            p = u.initial_knowledge_prob * np.exp(-tt[r_loc, offer] / 10.0)
+            hit = rng.random(r_loc.size, dtype=np.float32) < p
+            self.known[rows[r_loc[hit]], offer[hit]] = True
         self.discoveries[Channel.INITIAL] = float((self.known * self.pop.weight[:, None]).sum())
 
     def _age_groups(self) -> np.ndarray:
@@ -406,13 +410,24 @@ class LearningEcosystem(mesa.Model):
 
     @staticmethod
     def _best_per_row(r_loc: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Index of the pair with the highest key for each row that has one; returns (pair index, row)."""
+        """Index of the pair with the highest key for each row that has one; returns (pair index, row).
+
+        ``r_loc`` is sorted (pairs come from ``np.nonzero`` row by row), so each row is a run:
+        the maximum per run is one ``reduceat`` instead of a sort of all pairs.
+        """
         if key.size == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        order = np.lexsort((-key, r_loc))
-        ro = r_loc[order]
-        first = np.r_[True, ro[1:] != ro[:-1]]
-        return order[first], ro[first]
+        if r_loc.size > 1 and (np.diff(r_loc) < 0).any():  # not sorted: sort once (never the case in the model)
+            order = np.argsort(r_loc, kind="stable")
+            best, row = LearningEcosystem._best_per_row(r_loc[order], key[order])
+            return order[best], row
+        starts = np.flatnonzero(np.r_[True, r_loc[1:] != r_loc[:-1]])
+        top = np.maximum.reduceat(key, starts)
+        run = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, key.size]))
+        first_top = np.flatnonzero(key == top[run])  # the first pair of each run that reaches its maximum
+        keep = np.r_[True, run[first_top][1:] != run[first_top][:-1]]
+        best = first_top[keep]
+        return best, r_loc[best]
 
     def _discover(self, rows: np.ndarray, channel: Channel, stream: str, scope: str = "all",
                   only: np.ndarray | None = None, sample: int = 48) -> np.ndarray:
@@ -614,25 +629,42 @@ class LearningEcosystem(mesa.Model):
         pop.mentored_until[ended] = 0
 
     def mentor_candidates(self) -> np.ndarray:
-        """Residents reached by a mentor this week, in the scenario's priority order."""
+        """Residents reached by a mentor this week and not yet taken on, in the scenario's priority order.
+
+        The week's pool is drawn once; mentors take from its front in turn.
+        """
         pop = self.pop
-        reached = self._everyone("mentors", MENTOR_OUTREACH_PROB) if not hasattr(self, "_mentor_draw_week") or \
-            self._mentor_draw_week != self.week else self._mentor_reached
-        self._mentor_draw_week, self._mentor_reached = self.week, reached
-        pool = np.flatnonzero(reached & (pop.mentored_until == 0) & (pop.level.max(axis=1) < Level.ZELF_DOEN) & (pop.age >= 6))
-        priority = self.levers.mentors.priority
-        if priority == "less_autonomous":
-            key = pop.autonomy[pool]
-        elif priority == "low_means":
-            key = (~pop.low_means[pool]).astype(float) + pop.curiosity[pool] * 0.5
-        else:
-            key = pop.curiosity[pool]  # arrival order: a fixed per-resident number, the same in every design
-        return pool[np.argsort(key, kind="stable")]
+        if getattr(self, "_mentor_week", None) != self.week:
+            reached = self._everyone("mentors", MENTOR_OUTREACH_PROB)
+            pool = np.flatnonzero(reached & (pop.mentored_until == 0) & (pop.level.max(axis=1) < Level.ZELF_DOEN)
+                                  & (pop.age >= 6))
+            priority = self.levers.mentors.priority
+            if priority == "less_autonomous":
+                key = pop.autonomy[pool]
+            elif priority == "low_means":
+                key = (~pop.low_means[pool]).astype(float) + pop.curiosity[pool] * 0.5
+            else:
+                key = pop.curiosity[pool]  # arrival order: a fixed per-resident number, the same in every design
+            self._mentor_pool = pool[np.argsort(key, kind="stable")]
+            self._mentor_week = self.week
+            self._mentor_loads = np.bincount(
+                np.maximum(self.mentor_of, 0), weights=pop.weight * ((self.mentor_of >= 0) & (pop.mentored_until >= self.week)),
+                minlength=max(1, max((m.unique_id for m in self.mentors), default=0) + 1))
+        pool = self._mentor_pool
+        return pool[pop.mentored_until[pool] == 0]
 
     def start_mentorship(self, rows: np.ndarray, mentor: Mentor) -> None:
         """Residents start a mentorship with ``mentor`` for the scenario's weeks."""
         self.mentor_of[rows] = mentor.unique_id
         self.pop.mentored_until[rows] = self.week + self.levers.mentors.mentorship_weeks - 1
+        if getattr(self, "_mentor_week", None) == self.week:
+            self._mentor_loads[mentor.unique_id] += float(self.pop.weight[rows].sum())
+            self._mentor_pool = self._mentor_pool[self.pop.mentored_until[self._mentor_pool] == 0]
+
+    def mentor_load(self, mentor: Mentor) -> float:
+        """Residents (true scale) a mentor guides now."""
+        self.mentor_candidates()  # makes this week's pool and loads
+        return float(self._mentor_loads[mentor.unique_id])
 
     def mentors_guide(self) -> None:
         """Mentors help their mentees find the next step of a learning path (they know the whole offer) and take it."""
@@ -894,9 +926,23 @@ class LearningEcosystem(mesa.Model):
             self._peer_pool = rng.permutation(np.flatnonzero(want & (pop.level.max(axis=1) >= Level.SAMEN_DOEN)))
             self._peer_progress_draw = rng.random(pop.n)
             self._peer_week = self.week
+            active = np.flatnonzero((pop.peer_until >= self.week) & (self.host_of >= 0))
+            members = active[np.argsort(self.host_of[active], kind="stable")]
+            hosts = self.host_of[members]
+            ids, first = np.unique(hosts, return_index=True)
+            last = np.r_[first[1:], hosts.size]
+            self._peer_members = members
+            self._peer_bounds = {int(h): (int(a), int(b)) for h, a, b in zip(ids, first, last)}
         pop = self.pop
         pool = self._peer_pool
         return pool[pop.peer_until[pool] < self.week]
+
+    def host_members(self, host: Host) -> np.ndarray:
+        """This week's members of a host's group (computed once a week for all hosts)."""
+        self.peer_candidates()
+        lo, hi = self._peer_bounds.get(host.unique_id, (0, 0))
+        members = self._peer_members[lo:hi]
+        return members[self.pop.peer_until[members] >= self.week]
 
     def join_peer_group(self, rows: np.ndarray, host: Host) -> None:
         pop = self.pop

@@ -1,0 +1,417 @@
+"""Siteplanner / Site planner: city planners test where and how a central learning site works.
+
+A planner defines candidate layouts (one or more sites: a venue, a click on the map or a
+Genk address, with rooms, opening hours by day, permanent providers and guests),
+duplicates and edits them, sees their catchments at once (per mode, on the map and in
+tables; dragging a site updates them), their places per resident (2SFCA / E2SFCA), their
+simulated use side by side with intervals and a difference map, whether the ranking holds
+over the behavioural uncertainties, and exports the council report (one HTML file) and a
+CSV of every table.
+
+Serve::
+
+    .venv/bin/python -m apps.site_planner            # http://127.0.0.1:5008/site-planner
+    panel serve apps/site_planner.py --address 127.0.0.1
+
+The module imports without serving (``if pn.state.served:`` at the bottom).
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import io
+import logging
+
+import panel as pn
+import param
+
+from apps.components.i18n import provider_label
+from apps.planner.state import PlannerState
+from apps.planner.views import PlannerMap
+from model.accessibility import AccessMode
+from model.domain import ProviderType
+from model.planner import PLANNER_INDICATORS, ROOM_LABELS, rooms_to_text
+from model.report import wijk_map_svg
+
+log = logging.getLogger(__name__)
+TITLE = "Siteplanner Genk / Site planner"
+PT_NOTE = ("**Openbaar vervoer / public transport:** zonder dienstregeling is dit een wandeling naar de dichtste bushalte "
+           "plus een aanname (wachttijd en rit), geen meting; met een GTFS-bestand van De Lijn worden het echte reistijden. / "
+           "Without a timetable this is a walk to the nearest bus stop plus an assumption (wait and ride), not a "
+           "measurement; with a De Lijn GTFS feed they become real travel times.")
+MODE_LABELS = {f"{m.label_nl} / {m.label_en}": m.value for m in AccessMode}
+LEVEL_COLOURS = {"info": "#e7f1fb", "success": "#e6f4ea", "warning": "#fff4d6", "danger": "#fde2e1"}
+
+
+def _df(df, **kw) -> pn.pane.DataFrame:
+    return pn.pane.DataFrame(df, escape=True, index=False, sizing_mode="stretch_width", max_height=420, **kw)
+
+
+class SitePlannerApp(pn.viewable.Viewer):
+    """The planner's page: the layout editor in the sidebar; map and tabs in the main area."""
+
+    state = param.ClassSelector(class_=PlannerState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        s = self.state
+        self.map = PlannerMap(state=s)
+        self.message = pn.pane.HTML("", sizing_mode="stretch_width")
+        provider_opts = {f"{provider_label(p, 'nl')} / {p.value}": p.value for p in ProviderType}
+        venues = s.geo.venues
+        venue_opts = {f"{n} ({w})": v for v, n, w in sorted(zip(venues.index, venues["name"], venues["wijk"]),
+                                                            key=lambda t: str(t[1]).lower())}
+        # ---------------------------------------------------------- layout
+        self.layout_select = pn.widgets.Select(name="Opstelling / Layout", sizing_mode="stretch_width")
+        self.new_name = pn.widgets.TextInput(name="Naam nieuwe opstelling / name of a new layout", placeholder="bv. twee-hubs")
+        self.new_btn = pn.widgets.Button(name="✚ Nieuw / New", button_type="primary")
+        self.dup_btn = pn.widgets.Button(name="⧉ Dupliceer / Duplicate")
+        self.del_btn = pn.widgets.Button(name="🗑 Verwijder / Delete")
+        self.undo_btn = pn.widgets.Button(name="↶ Ongedaan / Undo")
+        self.redo_btn = pn.widgets.Button(name="↷ Opnieuw / Redo")
+        self.save_btn = pn.widgets.Button(name="💾 Bewaar / Save", button_type="success")
+        self.open_select = pn.widgets.Select(name="Bewaarde scenario's / saved scenarios", sizing_mode="stretch_width")
+        self.open_btn = pn.widgets.Button(name="Open")
+        # ---------------------------------------------------------- site
+        self.site_select = pn.widgets.Select(name="Site", sizing_mode="stretch_width")
+        self.site_name = pn.widgets.TextInput(name="Naam / Name")
+        self.rooms = pn.widgets.TextAreaInput(
+            name="Ruimtes: soort plaatsen [naam] / rooms: kind places [name]", height=120,
+            placeholder="keuken 12\nmaakleerplek 20 atelier")
+        self.hours = pn.widgets.TextInput(name="Openingsuren / opening hours", placeholder="ma-vr 9-17; za 10-14")
+        self.permanent = pn.widgets.MultiChoice(name="Vaste aanbieders / permanent providers", options=provider_opts)
+        self.guests = pn.widgets.MultiChoice(name="Gasten / guests", options=provider_opts)
+        self.cost = pn.widgets.TextInput(name="Kosten EUR/jaar / cost EUR/year", value="0")
+        self.apply_btn = pn.widgets.Button(name="✔ Pas site aan / Apply to site", button_type="primary")
+        self.venue = pn.widgets.Select(name="Locatie / venue", options=venue_opts, sizing_mode="stretch_width")
+        self.address = pn.widgets.TextInput(name="Adres in Genk / address in Genk", placeholder="Stalenstraat 32")
+        self.to_venue = pn.widgets.Button(name="Zet site op locatie / site to venue")
+        self.to_address = pn.widgets.Button(name="Zet site op adres / site to address")
+        self.add_venue = pn.widgets.Button(name="✚ Satelliet op locatie / satellite at venue")
+        self.add_address = pn.widgets.Button(name="✚ Satelliet op adres / satellite at address")
+        self.remove_btn = pn.widgets.Button(name="Verwijder site / remove site")
+        self.click = pn.widgets.Checkbox.from_param(self.map.param.click_places,
+                                                     name="Klik op de kaart plaatst de site / a click places the site")
+        # ---------------------------------------------------------- catchment
+        self.mode = pn.widgets.RadioButtonGroup(options=MODE_LABELS, value=s.mode, button_type="light")
+        self.band = pn.widgets.Select(name="Reistijd / travel time (min)", options=[5, 10, 15, 20, 30], value=s.band, width=160)
+        self.pt_note = pn.pane.Markdown(PT_NOTE, visible=False, sizing_mode="stretch_width",
+                                        styles={"background": "#fff4d6", "padding": "4px 8px"})
+        self.method_note = pn.pane.Markdown("", sizing_mode="stretch_width", styles={"font-size": "13px", "color": "#444"})
+        self.totals = _df(None)
+        self.wijk_table = _df(None)
+        self.out_note = pn.pane.Markdown("", sizing_mode="stretch_width")
+        # ---------------------------------------------------------- accessibility
+        self.acc_method = pn.widgets.RadioButtonGroup(options={"2SFCA": "2sfca", "E2SFCA (afstandsverval / decay)": "e2sfca"},
+                                                      value=s.method, button_type="light")
+        self.acc_table = _df(None)
+        # ---------------------------------------------------------- simulation
+        self.sim_layouts = pn.widgets.MultiChoice(name="Opstellingen / layouts", sizing_mode="stretch_width")
+        self.seeds = pn.widgets.IntInput(name="Replicaties / replications", value=3, start=2, end=20, width=150)
+        self.weeks = pn.widgets.IntInput(name="Weken / weeks", value=26, start=4, end=104, width=150)
+        self.scale = pn.widgets.FloatInput(name="Bevolkingsschaal / population scale", value=0.02, start=0.01, end=0.2,
+                                           step=0.01, width=200)
+        self.run_btn = pn.widgets.Button(name="▶ Simuleer / Simulate", button_type="primary")
+        self.progress = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.cmp_a = pn.widgets.Select(name="Vergelijk / compare", width=220)
+        self.cmp_b = pn.widgets.Select(name="met / with", width=220)
+        self.side = _df(None)
+        self.cmp_table = _df(None)
+        self.rooms_table = _df(None)
+        self.diff_map = pn.pane.HTML("", sizing_mode="stretch_width")
+        # ---------------------------------------------------------- robustness
+        self.rob_indicator = pn.widgets.Select(name="Indicator", options=list(PLANNER_INDICATORS[:6]), value="reach")
+        self.rob_samples = pn.widgets.IntInput(name="Steekproeven / samples", value=8, start=2, end=64, width=150)
+        self.rob_btn = pn.widgets.Button(name="▶ Robuustheid (Dask) / Robustness (Dask)", button_type="primary")
+        self.rob_table = _df(None)
+        self.rob_status = pn.pane.Markdown("")
+        # ---------------------------------------------------------- report
+        self.report_btn = pn.widgets.FileDownload(callback=self._report_html, filename="raadsrapport-genk.html",
+                                                  label="⬇ Rapport voor de raad (HTML) / council report", button_type="success")
+        self.csv_btn = pn.widgets.FileDownload(callback=self._report_csv, filename="raadsrapport-tabellen.zip",
+                                               label="⬇ Alle tabellen (CSV, zip) / every table")
+        self._wire()
+        self._refresh_all()
+
+    # ------------------------------------------------------------------ wiring
+    def _wire(self) -> None:
+        s = self.state
+        self.layout_select.param.watch(lambda e: s.select(e.new) if e.new else None, "value")
+        self.site_select.param.watch(lambda e: setattr(s, "site", e.new) if e.new else None, "value")
+        self.mode.param.watch(lambda e: setattr(s, "mode", e.new), "value")
+        self.band.param.watch(lambda e: setattr(s, "band", e.new), "value")
+        self.acc_method.param.watch(lambda e: setattr(s, "method", e.new), "value")
+        self.cmp_a.param.watch(lambda e: setattr(s, "compare_a", e.new or ""), "value")
+        self.cmp_b.param.watch(lambda e: setattr(s, "compare_b", e.new or ""), "value")
+        self._on(self.new_btn, lambda: s.new_layout(self.new_name.value))
+        self._on(self.dup_btn, lambda: s.duplicate(self.new_name.value or s.free_copy_name()))
+        self._on(self.del_btn, s.delete)
+        self._on(self.undo_btn, s.undo)
+        self._on(self.redo_btn, s.redo)
+        self._on(self.save_btn, s.save)
+        self._on(self.open_btn, lambda: s.open_saved(self.open_select.value) if self.open_select.value else None)
+        self._on(self.apply_btn, lambda: s.edit_site(name=self.site_name.value, rooms=self.rooms.value,
+                                                     opening_hours=self.hours.value, permanent=self.permanent.value,
+                                                     guests=self.guests.value, cost=self.cost.value))
+        self._on(self.to_venue, lambda: s.place_site_at_venue(self.venue.value))
+        self._on(self.to_address, lambda: s.place_site_at_address(self.address.value))
+        self._on(self.add_venue, lambda: s.add_site(venue_id=self.venue.value))
+        self._on(self.add_address, lambda: s.add_site(address=self.address.value))
+        self._on(self.remove_btn, s.remove_site)
+        self._on(self.run_btn, self._simulate)
+        self._on(self.rob_btn, self._robust)
+        s.param.watch(self._refresh_all, ["version", "layout"])
+        s.param.watch(self._refresh_site, ["site"])
+        s.param.watch(self._refresh_catchment, ["mode", "band"])
+        s.param.watch(self._refresh_access, ["method"])
+        s.param.watch(self._refresh_message, ["message", "level"])
+        s.param.watch(self._refresh_sim, ["sim_version", "compare_a", "compare_b"])
+        s.param.watch(self._refresh_robust, ["robust_version"])
+        s.param.watch(self._refresh_status, ["status", "busy"])
+        s.runs.param.watch(self._refresh_progress, ["run_index", "n_runs", "progress", "running"])
+        s.library.param.watch(lambda e: self._refresh_saved(), "store_version")
+
+    def _on(self, button, action) -> None:
+        def click(_):
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - a refusal on screen, never a traceback
+                self.state.refuse(exc)
+        button.on_click(click)
+
+    def _schedule(self):
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            return None
+        return doc.add_next_tick_callback
+
+    # ------------------------------------------------------------------ actions
+    def _simulate(self) -> None:
+        self.state.simulate(list(self.sim_layouts.value), int(self.seeds.value), int(self.weeks.value),
+                            float(self.scale.value), schedule=self._schedule())
+
+    def _robust(self) -> None:
+        self.state.run_robustness(list(self.sim_layouts.value), self.rob_indicator.value, int(self.rob_samples.value),
+                                  int(self.weeks.value), float(self.scale.value), schedule=self._schedule())
+
+    def _report_html(self):
+        try:
+            return io.BytesIO(self.state.report().html.encode("utf-8"))
+        except Exception as exc:  # noqa: BLE001
+            self.state.refuse(exc)
+            return io.BytesIO(b"")
+
+    def _report_csv(self):
+        try:
+            return io.BytesIO(self.state.report().csv_zip())
+        except Exception as exc:  # noqa: BLE001
+            self.state.refuse(exc)
+            return io.BytesIO(b"")
+
+    # ------------------------------------------------------------------ refreshing
+    def _refresh_all(self, *_) -> None:
+        s = self.state
+        names = list(s.layouts)
+        with pn.io.hold():
+            self.layout_select.options = names
+            self.layout_select.value = s.layout
+            self.sim_layouts.options = names
+            self.sim_layouts.value = [n for n in self.sim_layouts.value if n in names] or names[:2]
+            self.cmp_a.options = self.cmp_b.options = names
+            self._refresh_site()
+            self._refresh_catchment()
+            self._refresh_access()
+            self._refresh_saved()
+
+    def _refresh_saved(self) -> None:
+        try:
+            opts = [k for k, v in self.state.library.options().items() if v[0] == "store"]
+        except Exception:  # noqa: BLE001 - the store unreadable: nothing to open
+            opts = []
+        self.open_select.options = opts
+
+    def _refresh_site(self, *_) -> None:
+        s = self.state
+        lay, site = s.current, s.current_site
+        if lay is None or site is None:
+            return
+        is_main = site.site_id == lay.main.site_id
+        with pn.io.hold():
+            self.site_select.options = {f"{i}. {x.name}" + (" (hoofdsite / main)" if i == 1 else ""): x.site_id
+                                        for i, x in enumerate(lay.sites, 1)}
+            self.site_select.value = site.site_id
+            self.site_name.value = site.name
+            self.rooms.value = rooms_to_text(site.rooms)
+            self.hours.value = site.opening_hours
+            self.permanent.value, self.guests.value = list(site.permanent), list(site.guests)
+            self.permanent.disabled = self.guests.disabled = not is_main
+            self.cost.value = f"{site.cost_eur_per_year:.0f}"
+            self.remove_btn.disabled = is_main
+
+    def _refresh_catchment(self, *_) -> None:
+        s = self.state
+        lay = s.current
+        if lay is None:
+            return
+        mode, band = s.mode, float(s.band)
+        c = s.catchments
+        self.pt_note.visible = mode == "pt"
+        self.method_note.object = (f"Reistijd / travel time ({AccessMode(mode).label_nl}): {c.method(mode, 'nl')} — "
+                                   f"{c.method(mode, 'en')}. Bevolking / population: {c.engine.groups.assumption('nl')}")
+        tot = c.totals(lay.name)
+        self.totals.object = tot.round(0)
+        wr = c.reach_by_wijk(lay.name, mode, band)
+        show = wr[["wijk", "residents", "residents_within", "share_within", "youth_within", "youth_share_within"]].copy()
+        show["share_within"] = (100 * show["share_within"]).round(1)
+        show["youth_share_within"] = (100 * show["youth_share_within"]).round(1)
+        show.columns = ["wijk", "inwoners / residents", "binnen bereik / within reach", "% binnen / within",
+                        "0-17 binnen / within", "% 0-17 binnen / within"]
+        self.wijk_table.object = show.round(0)
+        out = c.out_of_reach(lay.name, mode, band)
+        ms = f" · laatste verplaatsing herberekend in {s.last_recatch_ms:.0f} ms / last move recomputed in " \
+             f"{s.last_recatch_ms:.0f} ms" if s.last_recatch_ms else ""
+        self.out_note.object = (f"**Wijken buiten bereik / wijken out of reach** ({band:g} min): "
+                                f"{html.escape(', '.join(out)) or 'geen / none'}{ms}")
+
+    def _refresh_access(self, *_) -> None:
+        s = self.state
+        acc = s.catchments.places_by_wijk(list(s.layouts), mode="walk" if s.mode == "pt" else s.mode, method=s.method)
+        acc = acc[acc["group"] == "all"].pivot_table(index="wijk", columns="layout", values="places_per_1000", sort=False)
+        self.acc_table.object = acc.round(3).reset_index()
+
+    def _refresh_message(self, *_) -> None:
+        s = self.state
+        text = html.escape(s.message)
+        self.message.object = (f"<div role='status' style='background:{LEVEL_COLOURS[s.level]};padding:6px 10px;"
+                               f"border-radius:4px;font-size:15px'>{text}</div>") if text else ""
+
+    def _refresh_progress(self, *_) -> None:
+        r = self.state.runs
+        self.progress.object = (f"Run {r.run_index} van / of {r.n_runs} · {r.progress} %" if r.running else "")
+        self.run_btn.disabled = r.running
+
+    def _refresh_status(self, *_) -> None:
+        self.rob_status.object = html.escape(self.state.status)
+        self.rob_btn.disabled = self.state.busy
+
+    def _refresh_sim(self, *_) -> None:
+        s = self.state
+        sim = s.sim
+        if sim is None:
+            return
+        with pn.io.hold():
+            self.cmp_a.value, self.cmp_b.value = s.compare_a, s.compare_b
+            ind = sim.indicators()
+            ind["waarde / value"] = [f"{m:.1f} ({lo:.1f} – {hi:.1f})" for m, lo, hi in zip(ind["mean"], ind["lo"], ind["hi"])]
+            self.side.object = ind.pivot_table(index="indicator", columns="layout", values="waarde / value", aggfunc="first",
+                                               sort=False).reset_index()
+            rooms = sim.rooms()
+            if len(rooms):
+                self.rooms_table.object = rooms[["layout", "site", "room", "room_kind", "places", "visitors_per_week",
+                                                 "waitlisted", "crowding"]].round(2)
+            a, b = s.compare_a, s.compare_b
+            if a in sim.runs and b in sim.runs and a != b:
+                cmp = sim.compare(a, b)
+                cmp["verdict"] = [{"better": "beter / better", "worse": "slechter / worse", "higher": "hoger / higher",
+                                   "lower": "lager / lower"}.get(v, "binnen de ruis / inside the noise")
+                                  for v in cmp["verdict"]]
+                self.cmp_table.object = cmp.round(2)
+                diff = sim.wijk_difference(a, b, "reach")
+                self.diff_map.object = wijk_map_svg(
+                    s.geo, diff.set_index("wijk")["diff"], title=f"Deelname / uptake {a} − {b} (pt)", unit="pt",
+                    sites=[(x.x, x.y, x.name) for x in s.layouts.get(a, sim.layouts[a]).sites], diverging=True,
+                    unclear=list(diff.loc[~diff["clear"], "wijk"]), width=520)
+            else:
+                self.cmp_table.object = None
+                self.diff_map.object = "<p>Kies twee verschillende gesimuleerde opstellingen / choose two different simulated layouts.</p>"
+
+    def _refresh_robust(self, *_) -> None:
+        rob = self.state.robust
+        if rob is None:
+            return
+        w = rob.wins()
+        w["share_better"] = (100 * w["share_better"]).round(0)
+        w["share_tied"] = (100 * w["share_tied"]).round(0)
+        w.columns = ["opstelling / layout", "tegen / against", "% beter / better", "% gelijk / tied", "n"]
+        self.rob_table.object = w
+
+    # ------------------------------------------------------------------ layout of the page
+    def sidebar(self) -> pn.Column:
+        return pn.Column(
+            "### Opstelling / Layout", self.layout_select, self.new_name, pn.Row(self.new_btn, self.dup_btn),
+            pn.Row(self.undo_btn, self.redo_btn), pn.Row(self.save_btn, self.del_btn), self.open_select, self.open_btn,
+            "### Site", self.site_select, self.site_name, self.rooms, self.hours, self.permanent, self.guests, self.cost,
+            self.apply_btn, "#### Plek / place", self.venue, pn.Row(self.to_venue, self.add_venue), self.address,
+            pn.Row(self.to_address, self.add_address), self.click, self.remove_btn, sizing_mode="stretch_width")
+
+    def tabs(self) -> pn.Tabs:
+        kinds = ", ".join(f"{nl}/{en}" for nl, en in ROOM_LABELS.values())
+        return pn.Tabs(
+            ("Bereik / Catchment", pn.Column(pn.Row(self.mode, self.band), self.pt_note, self.method_note, self.out_note,
+                                             "#### Per site en vervoerswijze / per site and mode", self.totals,
+                                             "#### Per wijk (kinderen en jongeren 0-17) / by wijk (children and youth)",
+                                             self.wijk_table, sizing_mode="stretch_width")),
+            ("Plaatsen per inwoner / Places per resident",
+             pn.Column(self.acc_method, pn.pane.Markdown("Plaatsen tegelijk per 1 000 inwoners, per wijk, voor elke "
+                                                         "opstelling / places at once per 1,000 residents by wijk."),
+                       self.acc_table, sizing_mode="stretch_width")),
+            ("Simulatie / Simulation",
+             pn.Column(self.sim_layouts, pn.Row(self.seeds, self.weeks, self.scale), self.run_btn, self.progress,
+                       pn.Row(self.cmp_a, self.cmp_b), "#### Naast elkaar / side by side (90 % interval)", self.side,
+                       "#### Verschil / difference", self.cmp_table, self.diff_map,
+                       "#### Ruimtes / rooms (drukte = vraag / plaatsen · crowding = demand over places)", self.rooms_table,
+                       sizing_mode="stretch_width")),
+            ("Robuustheid / Robustness",
+             pn.Column(pn.pane.Markdown("Wint de rangorde ook als het gedrag varieert binnen de grenzen? / Does the ranking "
+                                        "hold when behaviour varies within its bounds?"),
+                       pn.Row(self.rob_indicator, self.rob_samples), self.rob_btn, self.rob_status, self.rob_table,
+                       sizing_mode="stretch_width")),
+            ("Rapport / Report", pn.Column(pn.pane.Markdown(
+                "Eén HTML-bestand dat zonder internet opent: kaarten, tabellen met intervallen, aannames, bronnen, de "
+                "reistijdmethode en de scenario's als YAML. / One HTML file that opens without internet."),
+                self.report_btn, self.csv_btn, pn.pane.Markdown(f"Soorten ruimtes / room kinds: {kinds}"))),
+            dynamic=False, sizing_mode="stretch_width")
+
+    def main(self) -> pn.Column:
+        return pn.Column(self.message, pn.Row(pn.Column(self.map, sizing_mode="stretch_width"),
+                                              pn.Column(self.tabs(), sizing_mode="stretch_width", max_width=760),
+                                              sizing_mode="stretch_width"), sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return pn.Row(pn.Column(self.sidebar(), width=340), self.main(), sizing_mode="stretch_width")
+
+    def template(self) -> pn.template.BootstrapTemplate:
+        # Bootstrap: the Fast templates load a Google font (no internet here)
+        return pn.template.BootstrapTemplate(title=TITLE, sidebar=[self.sidebar()], main=[self.main()], sidebar_width=360,
+                                             header_background="#12355b")
+
+
+def create_app(store=None, geo=None) -> SitePlannerApp:
+    """A new planner page for one session."""
+    return SitePlannerApp(state=PlannerState(geo=geo, store=store))
+
+
+def page() -> pn.viewable.Viewable:
+    return create_app().template()
+
+
+def serve(port: int = 5008, address: str = "127.0.0.1", show: bool = False, threaded: bool = False, **kw):
+    """Serve at ``http://{address}:{port}/site-planner`` (returns the server when threaded)."""
+    return pn.serve({"site-planner": page}, port=port, address=address,
+                    websocket_origin=[f"{address}:{port}", f"localhost:{port}"], show=show, threaded=threaded,
+                    title={"site-planner": TITLE}, **kw)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=TITLE)
+    parser.add_argument("--port", type=int, default=5008)
+    parser.add_argument("--address", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    serve(port=args.port, address=args.address)
+
+
+if __name__ == "__main__":
+    main()
+
+if pn.state.served:
+    page().servable()

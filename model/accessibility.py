@@ -33,9 +33,10 @@ mode, cached by :mod:`model.geography.network`, plus numpy).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -260,7 +261,7 @@ class CatchmentEngine:
 
     def __init__(self, geo: Any, sites: Sequence[Site], *, modes: Sequence[AccessMode | str] = ACCESS_MODES,
                  bands_minutes: Sequence[float] = BANDS_MINUTES, low_means_share: float = 0.3,
-                 transit: "TransitAccess | None" = None) -> None:
+                 transit: TransitAccess | None = None) -> None:
         self.geo = geo
         self.modes = tuple(AccessMode(m) for m in modes)
         self.bands_minutes = tuple(float(b) for b in bands_minutes)
@@ -269,7 +270,7 @@ class CatchmentEngine:
         self.reload_residents(low_means_share)
         self._router = _Router(geo)
         # street modes needed: the ones asked for, plus walk and car when pt is built from them
-        needed = set(m for m in self.modes if m in STREET_MODES)
+        needed = {m for m in self.modes if m in STREET_MODES}
         if AccessMode.PT in self.modes:
             needed |= {AccessMode.WALK, AccessMode.CAR}
         self._street_modes = tuple(m for m in STREET_MODES if m in needed)
@@ -281,6 +282,7 @@ class CatchmentEngine:
         self._sites: list[Site] = []
         self._minutes: dict[AccessMode, np.ndarray] = {
             m: np.zeros((self._router.n, 0), np.float32) for m in (*self._street_modes, *self._pt_modes)}
+        self._counts: dict[AccessMode, np.ndarray] = {m: self._count(col) for m, col in self._minutes.items()}
         self.add_sites(sites)
 
     def reload_residents(self, low_means_share: float | None = None) -> None:
@@ -292,13 +294,14 @@ class CatchmentEngine:
         share = self.groups.low_means_share if low_means_share is None else low_means_share
         self.groups = resident_groups(self.geo, share)
         self.weights = self.geo.addresses["weight"].to_numpy(dtype=float)
-        self._group_weights_t = np.ascontiguousarray(
-            np.concatenate([self.weights[:, None], self.groups.weights], axis=1).T, dtype=np.float32)
+        self._group_weights = np.concatenate([self.weights[:, None], self.groups.weights], axis=1)  # (n, 1 + groups)
         wijk = self.geo.addresses["wijk"].astype(str).to_numpy()
         self.wijk_names, self.wijk_codes = np.unique(wijk, return_inverse=True)
         n = len(wijk)
         self._wijk_sum = sparse.csr_matrix((np.ones(n), (self.wijk_codes, np.arange(n))),
                                            shape=(len(self.wijk_names), n))  # sums addresses per wijk
+        if hasattr(self, "_minutes"):
+            self.recount()
 
     @property
     def _pt_modes(self) -> tuple[AccessMode, ...]:
@@ -342,6 +345,7 @@ class CatchmentEngine:
         cols = self._columns(np.array([[s.x, s.y] for s in sites], dtype=float))
         for m, col in cols.items():
             self._minutes[m] = np.concatenate([self._minutes[m], col], axis=1)
+            self._counts[m] = np.concatenate([self._counts[m], self._count(col)], axis=2)
         self._sites.extend(sites)
 
     def move_site(self, site_id: str, x: float, y: float) -> None:
@@ -351,6 +355,7 @@ class CatchmentEngine:
         cols = self._columns(np.array([[x, y]], dtype=float))
         for m, col in cols.items():
             self._minutes[m][:, i] = col[:, 0]
+            self._counts[m][:, :, i] = self._count(col)[:, :, 0]
         self._sites[i] = replace(self._sites[i], x=float(x), y=float(y))
 
     def set_places(self, site_id: str, places: float) -> None:
@@ -363,7 +368,37 @@ class CatchmentEngine:
         i = self._index(site_id)
         for m in self._minutes:
             self._minutes[m] = np.delete(self._minutes[m], i, axis=1)
+            self._counts[m] = np.delete(self._counts[m], i, axis=2)
         del self._sites[i]
+
+    # ------------------------------------------------------------------ counting
+    def _count(self, minutes: np.ndarray) -> np.ndarray:
+        """Residents within each band of each column, per group: shape (1 + groups, bands, columns).
+
+        Each (address, site) pair gets the index of the first band that holds it; one weighted
+        ``bincount`` over (band, site) then gives residents per band, and a cumulative sum the
+        residents within each band (float64, exact to rounding). With uniform group shares only
+        the residents are counted, times the shares.
+        """
+        uniform = self.groups.uniform_shares
+        gw = self._group_weights[:, :1] if uniform is not None else self._group_weights
+        n, k = minutes.shape
+        nb = len(self.bands_minutes)
+        band_of = np.zeros((n, k), dtype=np.int32)  # 0: within the first band; nb: beyond the last
+        for band in self.bands_minutes:
+            band_of += minutes > np.float32(band)
+        cell = (band_of * k + np.arange(k, dtype=np.int32)[None, :]).ravel()
+        out = np.empty((gw.shape[1], nb, k))
+        for g in range(gw.shape[1]):
+            per_band = np.bincount(cell, weights=np.repeat(gw[:, g], k), minlength=(nb + 1) * k).reshape(nb + 1, k)
+            out[g] = np.cumsum(per_band, axis=0)[:nb]
+        if uniform is not None:
+            out = out * np.concatenate([[1.0], uniform])[:, None, None]
+        return out
+
+    def recount(self) -> None:
+        """Count every site's catchment again from the cached matrices (after new weights or shares)."""
+        self._counts = {m: self._count(col) for m, col in self._minutes.items()}
 
     def travel_time_method(self, mode: AccessMode | str, lang: str = "nl") -> str:
         """How this engine's minutes for ``mode`` were made, in Dutch or English (for every figure shown)."""
@@ -398,28 +433,22 @@ class CatchmentEngine:
                    modes: Sequence[AccessMode | str] | None = None) -> pd.DataFrame:
         """Residents within each band of each site, per mode, in total and per group (tidy).
 
+        Read from counts kept per site and updated with every added or moved site (see
+        :meth:`recount` for the full counting pass over the cached matrices).
+
         Returns:
             Columns ``site_id, mode, band_minutes, group_kind ("all", "age", "means"), group, residents``.
         """
         ids = list(self.site_ids if site_ids is None else site_ids)
-        # uniform group shares: one matrix-vector product per mode, then totals x shares;
-        # otherwise one matrix product with the (groups, addresses) weights
-        uniform = self.groups.uniform_shares
-        gw_t = self._group_weights_t[:1] if uniform is not None else self._group_weights_t
-        factor = np.concatenate([[1.0], uniform]) if uniform is not None else None
+        cols = None if site_ids is None else [self._index(i) for i in ids]
         gnames = np.array(["all", *self.groups.names], dtype=object)
         gkinds = np.array(["all", *self.groups.kinds], dtype=object)
         n_g = len(gnames)
         blocks = []
-        nb = len(self.bands_minutes)
         for mode in self._modes(modes):
-            m = self.minutes(mode, None if site_ids is None else ids)
-            within = np.empty((m.shape[0], nb, m.shape[1]), dtype=np.float32)
-            for k, band in enumerate(self.bands_minutes):
-                np.less_equal(m, np.float32(band), out=within[:, k, :], casting="unsafe")
-            counts = (gw_t @ within.reshape(m.shape[0], -1)).reshape(-1, nb, m.shape[1]).astype(float)
-            if factor is not None:
-                counts = counts * factor[:, None, None]  # (groups, bands, sites)
+            if mode not in self._counts:
+                self.minutes(mode)  # raises the KeyError that names the modes held
+            counts = self._counts[mode] if cols is None else self._counts[mode][:, :, cols]  # (groups, bands, sites)
             for k, band in enumerate(self.bands_minutes):
                 blocks.append((mode.value, band, counts[:, k, :].T))  # (n_sites, n_groups)
         n_s = len(ids)

@@ -11,12 +11,29 @@ import pandas as pd
 import pytest
 
 from model.accessibility import (
-    E2SFCA_STEPS, AccessMode, CatchmentEngine, Site, age_shares, catchment_weights, resident_groups,
-    sites_from_venues, step_weights, two_step_fca, two_step_fca_loop,
+    E2SFCA_STEPS,
+    AccessMode,
+    CatchmentEngine,
+    Site,
+    age_shares,
+    catchment_weights,
+    resident_groups,
+    sites_from_venues,
+    step_weights,
+    two_step_fca,
+    two_step_fca_loop,
 )
 from model.domain import Mode
 from model.transit import FlatTransit
-from tests.tiny_geography import ADJACENT_WIJK, FAR_VENUE, HOME_WIJK, ISOLATED_WIJK, NEAR_VENUE, REGINA_MUNDI, TinyGenk
+from tests.tiny_geography import (
+    ADJACENT_WIJK,
+    FAR_VENUE,
+    HOME_WIJK,
+    ISOLATED_WIJK,
+    NEAR_VENUE,
+    REGINA_MUNDI,
+    TinyGenk,
+)
 
 STREET = ("walk", "bike", "car")
 
@@ -133,7 +150,12 @@ def test_moving_a_site_recomputes_only_its_column(tiny):
         np.testing.assert_array_equal(after[:, 2], before[m][:, 2])
         np.testing.assert_array_equal(after[:, 1], before[m][:, 0])  # now where near_venue is
     assert engine.site(REGINA_MUNDI).x == x
-    assert _total(engine, REGINA_MUNDI, "walk", 5) == pytest.approx(80)
+    # and its catchment is counted anew: at the west end of home_wijk (x 230 100) 5 walking
+    # minutes (375 m) hold the homes at 230 050..230 450, 10 minutes (750 m) those up to 230 850
+    engine.move_site(REGINA_MUNDI, 230_100.0, y)
+    assert _total(engine, REGINA_MUNDI, "walk", 5) == pytest.approx(50)
+    assert _total(engine, REGINA_MUNDI, "walk", 10) == pytest.approx(90)
+    assert _total(engine, NEAR_VENUE, "walk", 10) == pytest.approx(130)
 
 
 def test_site_ids_must_be_unique(tiny):
@@ -255,6 +277,10 @@ def test_genk_moving_a_site_costs_at_most_one_dijkstra_per_street_mode(genk, gen
         np.testing.assert_allclose(genk_engine.minutes(mode, ["tc_winterslag"])[:, 0],
                                    genk.travel_minutes(np.arange(len(genk.addresses)), np.array([[x, y]]), mode)[:, 0],
                                    rtol=1e-6)
+    counted = genk_engine.totals(["tc_winterslag"], modes=["walk"]).residents.to_numpy()
+    col = genk_engine.minutes("walk", ["tc_winterslag"])[:, 0]
+    by_hand = [genk.addresses.weight.to_numpy()[col <= b].sum() for b in genk_engine.bands_minutes]
+    np.testing.assert_allclose(counted, by_hand, rtol=1e-9)
     genk_engine.move_site("tc_winterslag", site.x, site.y)
 
 
@@ -336,3 +362,20 @@ def test_revised_weights_and_share_are_read_again_without_rerouting(tiny):
     df = engine.catchments()
     assert df[(df.band_minutes == 5) & (df.group == "low")].residents.iloc[0] == pytest.approx(80)
     np.testing.assert_array_equal(engine.minutes("walk"), minutes)
+
+
+def test_per_address_group_weights_give_the_same_counts_as_uniform_shares(tiny):
+    from dataclasses import replace as replaced
+
+    engine = CatchmentEngine(tiny, sites_from_venues(tiny, [NEAR_VENUE, REGINA_MUNDI]), modes=STREET)
+    uniform = engine.catchments()
+    engine.groups = replaced(engine.groups, uniform_shares=None)  # as if shares differed per address
+    engine.recount()
+    np.testing.assert_allclose(engine.catchments().residents, uniform.residents, rtol=1e-12)
+
+
+def test_a_removed_site_leaves_the_others_counts(tiny):
+    engine = CatchmentEngine(tiny, sites_from_venues(tiny, [NEAR_VENUE, REGINA_MUNDI]), modes=["walk"])
+    engine.remove_site(NEAR_VENUE)
+    assert engine.site_ids == (REGINA_MUNDI,)
+    assert _total(engine, REGINA_MUNDI, "walk", 10) == pytest.approx(130)

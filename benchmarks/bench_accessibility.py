@@ -8,8 +8,8 @@ Three figures from issue 12, each with its reference measured in the same run:
    sites (every venue) × 4 modes (walk, bike, car, pt), 5 bands, 9 groups (goal < 0.5 s):
    read from the counts the engine keeps per site, and counted all again from the cached
    matrices (``recount``, what new weights or a new low-means share cost). Reference: the
-   same table with pandas from a long (address, site, mode, minutes) frame (filter per band, group-by sum), the way one
-   would write it without the engine.
+   same table with pandas from a long (address, site, mode, minutes) frame (filter per
+   band, group-by sum), the way one would write it without the engine.
 2. **Re-catchment when one site moves** (goal < 50 ms): ``move_site`` to a spot not seen
    before (one Dijkstra per street mode + the pt column) and that site's catchment.
    Reference: the public ``Genk.travel_minutes`` / ``bus_stop_walk_minutes`` path, which

@@ -31,7 +31,6 @@ import panel as pn
 import param
 
 from apps.components.i18n import tr
-from apps.components.updates import in_document
 from apps.components.mapview import MapView, display_layers
 from apps.components.readout import KEY_CARDS
 from apps.components.results import CardsView, CompareView, GainsView, RunControls, SaveView, TimelineView
@@ -44,19 +43,71 @@ pn.extension(notifications=True, design="bootstrap")
 APP_CSS = """
 :root { --bokeh-font-size: 17px; --base-font-size: 17px; }
 body { font-size: 17px; overflow-x: hidden; }
-#main, .main { overflow-x: hidden; }
-#header .title, .title { white-space: normal; font-size: clamp(18px, 2.2vw, 28px); }
-@media (max-width: 700px) { :root { --bokeh-font-size: 16px; } body { font-size: 16px; } }
+#main { overflow-x: hidden; }
+#header .title { white-space: normal; font-size: clamp(16px, 1.6vw, 22px); }
+#sidebar { overflow-x: hidden; }
+/* a phone: the controls above the map, one column, scrolling down only */
+@media (max-width: 760px) {
+  :root { --bokeh-font-size: 16px; } body { font-size: 16px; }
+  #content { flex-direction: column; flex-wrap: nowrap; overflow-y: auto !important; overflow-x: hidden; }
+  #sidebar { order: 2; width: 100% !important; min-width: 100% !important; max-width: 100% !important; flex: 0 0 auto; }
+  #sidebar > ul { width: 100% !important; }
+  #main { order: 1; width: 100% !important; max-width: 100% !important; flex: 0 0 auto; overflow: visible !important; }
+}
 """
 # Tab headers wrap onto a second line rather than scrolling out of view (1280 px, phones).
 TAB_CSS = """
-.bk-header { flex-wrap: wrap; }
-.bk-tab { font-size: 16px; padding: 10px 9px; min-height: 44px; white-space: nowrap; }
-.bk-tab.bk-active { font-weight: 700; border-bottom: 4px solid #0072B2; }
+.bk-btn { font-size: 17px; font-weight: 600; padding: 8px 12px; white-space: nowrap; }
+.bk-btn.bk-active, .bk-btn-primary:not(.bk-btn-outline) { font-weight: 700; }
 """
 #: Widths of the two halves of the main area: they sit side by side from about 1200 px (sidebar
 #: included) and stack on narrower screens (a phone), never scrolling sideways.
-LEFT_BASIS, RIGHT_BASIS, RIGHT_MAX = 460, 400, 640
+LEFT_BASIS, RIGHT_BASIS, RIGHT_MAX = 460, 400, 720
+
+
+class TabBar(pn.viewable.Viewer):
+    """Tabs whose headers wrap onto a second row instead of running off screen (Bokeh's Tabs do not wrap).
+
+    One button per section (the active one filled), the sections below with only the
+    active one visible; all are rendered at once, as ``pn.Tabs(dynamic=False)`` would.
+    """
+
+    state = param.ClassSelector(class_=WorkshopState)
+    sections = param.Dict(default={}, doc="i18n key -> view")
+    active = param.Integer(default=0)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.buttons = [pn.widgets.Button(label=key, color="primary", variant="outline", height=46, margin=(2, 3),
+                                          stylesheets=[TAB_CSS], css_classes=["tab-button"]) for key in self.sections]
+        for i, button in enumerate(self.buttons):
+            button.on_click(lambda e, i=i: setattr(self, "active", i))
+        self.bodies = [pn.Column(view, sizing_mode="stretch_width", visible=(i == 0)) for i, view in enumerate(self.sections.values())]
+        self.header = pn.FlexBox(*self.buttons, flex_wrap="wrap", sizing_mode="stretch_width", css_classes=["tab-bar"],
+                                 styles={"border-bottom": "2px solid #0072B2", "margin-bottom": "6px"})
+        self.param.watch(self._show, "active")
+        self.state.param.watch(self._relabel, ["lang"])
+        self._relabel()
+        self._show()
+
+    @property
+    def names(self) -> list[str]:
+        return [b.label for b in self.buttons]
+
+    def _relabel(self, *_):
+        for key, button in zip(self.sections, self.buttons):
+            button.label = self.state.t(key)
+
+    def _show(self, *_):
+        with pn.io.hold():
+            for i, (button, body) in enumerate(zip(self.buttons, self.bodies)):
+                button.variant = "solid" if i == self.active else "outline"
+                body.visible = i == self.active
+
+    def __panel__(self):
+        if getattr(self, "_panel", None) is None:
+            self._panel = pn.Column(self.header, *self.bodies, sizing_mode="stretch_width")
+        return self._panel
 
 
 class WorkshopApp(pn.viewable.Viewer):
@@ -85,38 +136,17 @@ class WorkshopApp(pn.viewable.Viewer):
             "tab_results": pn.Column(self.gains, self.timeline, sizing_mode="stretch_width"),
             "tab_compare": self.compare, "tab_save": self.save,
         }
-        self.tabs = pn.Tabs(*[(key, view) for key, view in self.sections.items()], sizing_mode="stretch_width",
-                            dynamic=False, stylesheets=[TAB_CSS])
-        self.heading = pn.pane.Markdown("", styles={"font-size": "18px"}, margin=(0, 10))
+        self.tabs = TabBar(sections=self.sections, state=s)
+        self.heading = pn.pane.HTML("", css_classes=["app-heading"], sizing_mode="stretch_width",
+                                    styles={"color": "white", "font-size": "clamp(17px, 2vw, 26px)", "font-weight": "600"})
         s.param.watch(self._relabel, ["lang"])
         self._relabel()
         self._template = None
 
     def _relabel(self, *_):
-        s = self.state
-        names = [s.t(key) for key in self.sections]
-        self.heading.object = f"## {s.t('app_title')}"
-        if getattr(self, "_template", None) is not None:
-            self._template.title = s.t("app_title")
-        if list(self.tabs._names) == names:
-            return
-        self.tabs._names[:] = names
-        # Tabs reuse their rendered panels and BokehJS redraws the headers only when the
-        # list of panels changes: give each panel a retitled twin holding the same child.
-        from bokeh.models import TabPanel
+        import html as _html
 
-        for ref, (model, _) in list(self.tabs._models.items()):
-            panels = self.tabs._panels.get(ref, {})
-
-            def retitle(model=model, panels=panels):
-                fresh = []
-                for pane, name, old in zip(self.tabs.objects, names, list(model.tabs)):
-                    new = TabPanel(title=name, name=old.name, child=old.child, closable=old.closable)
-                    panels[id(pane)] = new
-                    fresh.append(new)
-                model.tabs = fresh
-
-            in_document(model, retitle)
+        self.heading.object = f"<span>{_html.escape(self.state.t('app_title'))}</span>"
 
     def main(self):
         """The main area: map, message and cards on the left; the tabs beside them (stacked on a phone).
@@ -151,16 +181,18 @@ class WorkshopApp(pn.viewable.Viewer):
 
     def __panel__(self):
         sidebar = pn.Column(self.controls, width=320)
-        return pn.Column(self.heading, pn.Row(sidebar, self.main(), sizing_mode="stretch_width"), sizing_mode="stretch_width")
+        header = pn.Row(self.heading, styles={"background": "#12355b", "padding": "6px 12px"}, sizing_mode="stretch_width")
+        return pn.Column(header, pn.Row(sidebar, self.main(), sizing_mode="stretch_width"), sizing_mode="stretch_width")
 
     @property
     def template(self) -> pn.template.BootstrapTemplate:
         """The served page: controls in the sidebar, map and tabs in the main area."""
         if self._template is None:
             # Bootstrap rather than the Fast templates: those load a Google font (no CDN here).
+            # the template's title is fixed once rendered: a neutral name there, the screen's title in a pane beside it
             self._template = pn.template.BootstrapTemplate(
-                title=tr("app_title", self.state.lang), sidebar=[self.controls], main=[self.main()], sidebar_width=310,
-                header_background="#12355b", raw_css=[APP_CSS],
+                title="Leerecosysteem Genk", sidebar=[self.controls], main=[self.main()], sidebar_width=310,
+                header=[self.heading], header_background="#12355b", raw_css=[APP_CSS],
             )
         return self._template
 

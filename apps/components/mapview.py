@@ -211,12 +211,13 @@ class MapView(pn.viewable.Viewer):
     def _zoomed(self, event) -> None:
         if None in (event.x0, event.x1, event.y0, event.y1):
             return
-        self._place_labels((event.x0, event.x1), (event.y0, event.y1))
+        width = getattr(self._figure, "inner_width", None)
+        self._place_labels((event.x0, event.x1), (event.y0, event.y1), float(width) if width else None)
 
     def _place_labels(self, xr, yr, width_px: float | None = None) -> None:
         """Wijk names that do not overlap at this zoom: a greedy pick, larger wijken first."""
         L = self._layers
-        width_px = width_px or 900.0
+        width_px = width_px or 520.0  # until the browser reports the map's width: a laptop's map
         per_px = max((xr[1] - xr[0]) / width_px, 1e-9)
         boxes, keep = [], []
         for i in L["label_order"]:
@@ -389,7 +390,7 @@ class MapView(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------ layout
     def __panel__(self):
-        controls = pn.Row(self._layer_select, pn.Column(pn.Spacer(height=22), self._tiles_toggle), sizing_mode="stretch_width")
+        controls = pn.Column(self._layer_select, self._tiles_toggle, sizing_mode="stretch_width")
         return pn.Column(controls, self._meaning, self._pane, self._attribution, self._info, self._legend,
                          sizing_mode="stretch_width")
 

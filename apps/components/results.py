@@ -108,14 +108,14 @@ class RunControls(pn.viewable.Viewer):
 
     def secondary(self) -> list:
         """The controls the presenter view hides (run, progress and the presenter toggle stay)."""
-        return [self.lang, self.design, self._undo_row, self.reset, self._divider, self.scale, self.seeds, self.full]
+        return [self.lang, self.design, self.undo, self.redo, self.reset, self._divider, self.scale.__panel__(), self.seeds,
+                self.full]
 
     def __panel__(self):
         if getattr(self, "_panel", None) is not None:
             return self._panel
-        self._undo_row = pn.Row(self.undo, self.redo, sizing_mode="stretch_width")
         self._divider = pn.layout.Divider()
-        self._panel = pn.Column(self.lang, self.design, self.run, self.progress, self.status, self._undo_row, self.reset,
+        self._panel = pn.Column(self.lang, self.design, self.run, self.progress, self.status, self.undo, self.redo, self.reset,
                                 self.present, self._divider, self.scale, self.seeds, self.full, sizing_mode="stretch_width")
         return self._panel
 

@@ -28,7 +28,7 @@ from .state import WorkshopState
 TOUCH_CSS = """
 :host { --bokeh-font-size: 17px; }
 .bk-input, select.bk-input { min-height: 44px; font-size: 17px; }
-.bk-btn { min-height: 48px; font-size: 17px; font-weight: 600; }
+.bk-btn { min-height: 48px; font-size: 17px; font-weight: 600; white-space: normal; height: auto; }
 label { font-size: 17px; }
 input[type="checkbox"], input[type="radio"] { width: 24px; height: 24px; vertical-align: middle; }
 label:has(input[type="checkbox"]), label:has(input[type="radio"]) { cursor: pointer; display: inline-flex;
@@ -210,7 +210,10 @@ class NumberBox(pn.viewable.Viewer):
         return self._refusal(self.state.lang) if self._refusal is not None else ""
 
     def __panel__(self):
-        return pn.Column(self.input, self.feedback, margin=0, **({"width": self.width + 10} if self.width else {"sizing_mode": "stretch_width"}))
+        if getattr(self, "_panel", None) is None:
+            sizing = {"width": self.width + 10} if self.width else {"sizing_mode": "stretch_width"}
+            self._panel = pn.Column(self.input, self.feedback, margin=0, **sizing)
+        return self._panel
 
 
 def _annotation_kind(annotation) -> tuple[str, Any]:

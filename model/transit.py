@@ -80,7 +80,7 @@ class FlatTransit:
         self.in_vehicle_factor = float(in_vehicle_factor)
 
     @classmethod
-    def for_geography(cls, geo: Any, **kwargs: Any) -> "FlatTransit":
+    def for_geography(cls, geo: Any, **kwargs: Any) -> FlatTransit:
         """Build it on a geography's bus stops: one multi-source Dijkstra on the walk network for Genk."""
         net = geo.network if getattr(type(geo), "network", None) is not None else None
         if net is not None and hasattr(geo, "bus_stops"):
@@ -180,8 +180,8 @@ def read_stop_to_stop(feed_path: Path | str, *, date: str | None = None, start: 
     path = Path(feed_path)
     if not path.exists():
         raise FileNotFoundError(f"GTFS feed {path} does not exist: give the path of the zip file (e.g. De Lijn's)")
-    args = dict(date=date, start=start, end=end, step_minutes=step_minutes, transfer_max_m=transfer_max_m,
-                walk_kmh=walk_kmh, max_ride_minutes=max_ride_minutes)
+    args = {"date": date, "start": start, "end": end, "step_minutes": step_minutes,
+            "transfer_max_m": transfer_max_m, "walk_kmh": walk_kmh, "max_ride_minutes": max_ride_minutes}
     if not cache or path.is_dir():
         return _scan_feed(path, area=area, **args)
     import hashlib
@@ -197,7 +197,7 @@ def read_stop_to_stop(feed_path: Path | str, *, date: str | None = None, start: 
             with np.load(target, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 return StopToStop(z["stop_ids"], z["stop_xy"], z["minutes"], **meta)
-        except Exception:  # noqa: BLE001 - a corrupt cache file is simply recomputed
+        except Exception:  # noqa: BLE001, S110 - a corrupt cache file is simply recomputed
             pass
     table = _scan_feed(path, area=area, **args)
     meta = json.dumps({"date": table.date, "start": table.start, "end": table.end,
@@ -359,7 +359,7 @@ class GtfsTransit:
         self._access_min = acc
 
     @classmethod
-    def from_feed(cls, geo: Any, feed_path: Path | str, **kwargs: Any) -> "GtfsTransit":
+    def from_feed(cls, geo: Any, feed_path: Path | str, **kwargs: Any) -> GtfsTransit:
         """Read ``feed_path`` (stops inside Genk as origins/destinations) and build the door-to-door model."""
         table_keys = {"date", "start", "end", "step_minutes", "transfer_max_m", "walk_kmh", "max_ride_minutes"}
         table_kw = {k: kwargs.pop(k) for k in list(kwargs) if k in table_keys}
@@ -367,7 +367,7 @@ class GtfsTransit:
         table = read_stop_to_stop(feed_path, area=area, **table_kw)
         return cls(geo, table, feed_name=Path(feed_path).name, **kwargs)
 
-    def minutes_to(self, sites_xy: np.ndarray, *, walk: np.ndarray, car: np.ndarray) -> np.ndarray:  # noqa: ARG002
+    def minutes_to(self, sites_xy: np.ndarray, *, walk: np.ndarray, car: np.ndarray) -> np.ndarray:
         """(n_addresses, n_sites) door-to-door pt minutes."""
         sites_xy = np.asarray(sites_xy, dtype=float).reshape(-1, 2)
         egress = self._net.travel_minutes_xy(self.timetable.stop_xy, sites_xy, Mode.WALK).astype(np.float64)

@@ -56,7 +56,9 @@ def _share(model: "LearningEcosystem", mask: np.ndarray, within: np.ndarray | No
     w = model.pop.weight
     if within is not None:
         mask, w = mask[within], w[within]
-    total = float(w.sum())
+        total = float(w.sum())
+    else:
+        total = model.total_weight
     return float((w * mask).sum() / total) if total > 0 else 0.0
 
 
@@ -150,19 +152,19 @@ def reach_by_wijk(model: "LearningEcosystem", with_counts: bool = False):
 @indicator("progression_steps", "Stappen vooruit", "Steps of progress", "stappen", "stappen omhoog op een leerpad (op ware schaal)",
            "steps up a learning path (at true scale)")
 def progression_steps(model: "LearningEcosystem") -> float:
-    return _total(model, (model.pop.level - model.pop.level_start).clip(min=0).sum(axis=1))
+    return _total(model, model.steps_up())
 
 
 @indicator("share_samen_doen", "Samen doen bereikt", "Reached samen doen", "%", "aandeel bewoners op minstens samen doen in een thema",
            "share of residents at samen doen or higher in some theme")
 def share_samen_doen(model: "LearningEcosystem") -> float:
-    return 100 * _share(model, model.pop.level.max(axis=1) >= Level.SAMEN_DOEN)
+    return 100 * _share(model, model.max_level() >= Level.SAMEN_DOEN)
 
 
 @indicator("share_zelf_doen", "Zelf doen bereikt", "Reached zelf doen", "%", "aandeel bewoners op zelf doen in een thema",
            "share of residents at zelf doen in some theme")
 def share_zelf_doen(model: "LearningEcosystem") -> float:
-    return 100 * _share(model, model.pop.level.max(axis=1) >= Level.ZELF_DOEN)
+    return 100 * _share(model, model.max_level() >= Level.ZELF_DOEN)
 
 
 # --------------------------------------------------------------------------- badges, budget, mentors

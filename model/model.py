@@ -126,6 +126,7 @@ class LearningEcosystem(mesa.Model):
         n_total = int(round(geography.population["count"].sum()))
         self.pop, self.homes = synthesize(geography, u, self.population_scale, n_total, self.wijk_index,
                                           self.streams["population"], scenario.run.min_residents_per_wijk)
+        self.total_weight = float(self.pop.weight.sum())
         self.discoveries = {channel: 0.0 for channel in Channel}
         self._build_offers()
         self._build_travel()
@@ -324,7 +325,7 @@ class LearningEcosystem(mesa.Model):
             p = u.initial_knowledge_prob * np.exp(-tt[r_loc, offer] / 10.0)
             hit = rng.random(r_loc.size, dtype=np.float32) < p
             self.known[rows[r_loc[hit]], offer[hit]] = True
-        self.discoveries[Channel.INITIAL] = float((self.known * self.pop.weight[:, None]).sum())
+            self.discoveries[Channel.INITIAL] += float(self.pop.weight[rows[r_loc[hit]]].sum())
 
     def _age_groups(self) -> np.ndarray:
         edges = np.array([g[2] for g in AGE_GROUPS[:-1]])
@@ -463,6 +464,24 @@ class LearningEcosystem(mesa.Model):
         """One uniform per resident from ``stream`` (the same resident gets the same number in every design)."""
         return self.streams[stream].random(self.pop.n) < p
 
+    def _levels_changed(self) -> None:
+        """Call after changing ``pop.level``: cached per-resident summaries of the path are stale."""
+        self._level_cache = {}
+
+    def max_level(self) -> np.ndarray:
+        """Each resident's highest level over the themes (cached until levels change)."""
+        cache = self.__dict__.setdefault("_level_cache", {})
+        if "max" not in cache:
+            cache["max"] = self.pop.level.max(axis=1)
+        return cache["max"]
+
+    def steps_up(self) -> np.ndarray:
+        """Each resident's steps up the learning path since the start (cached until levels change)."""
+        cache = self.__dict__.setdefault("_level_cache", {})
+        if "steps" not in cache:
+            cache["steps"] = (self.pop.level - self.pop.level_start).clip(min=0).sum(axis=1)
+        return cache["steps"]
+
     def occupancy(self) -> np.ndarray:
         """Places taken per offer (true scale)."""
         pop = self.pop
@@ -588,6 +607,7 @@ class LearningEcosystem(mesa.Model):
             self.showcase_visits += float(pop.weight[audience].sum())
             pop.exposed[audience] = True
             pop.level[audience, theme] = np.maximum(pop.level[audience, theme], Level.ZIEN_DOEN)
+            self._levels_changed()
             a = u.showcase_inspiration * 0.5
             onehot = np.zeros(len(THEMES))
             onehot[theme] = 1.0
@@ -636,7 +656,7 @@ class LearningEcosystem(mesa.Model):
         pop = self.pop
         if getattr(self, "_mentor_week", None) != self.week:
             reached = self._everyone("mentors", MENTOR_OUTREACH_PROB)
-            pool = np.flatnonzero(reached & (pop.mentored_until == 0) & (pop.level.max(axis=1) < Level.ZELF_DOEN)
+            pool = np.flatnonzero(reached & (pop.mentored_until == 0) & (self.max_level() < Level.ZELF_DOEN)
                                   & (pop.age >= 6))
             priority = self.levers.mentors.priority
             if priority == "less_autonomous":
@@ -841,6 +861,7 @@ class LearningEcosystem(mesa.Model):
             for t in range(len(THEMES)):
                 sel = moves & off.themes[what, t] & (lvl > pop.level[who, t])
                 pop.level[who[sel], t] += 1
+            self._levels_changed()
         if self.levers.badges.enabled and self.on("badges"):
             earned = off.badge[what]
             pop.badges[who[earned]] += 1
@@ -916,6 +937,7 @@ class LearningEcosystem(mesa.Model):
         up = (rng.random(taken.size) < self.u.progression_prob) & (pop.level[taken, fav] < Level.ZELF_DOEN)
         if self.on("progression"):
             pop.level[taken[up], fav[up]] += 1
+            self._levels_changed()
 
     # ------------------------------------------------------------------ 7 peer groups, learners become teachers
     def peer_candidates(self) -> np.ndarray:
@@ -923,7 +945,7 @@ class LearningEcosystem(mesa.Model):
         if getattr(self, "_peer_week", None) != self.week:
             pop, rng = self.pop, self.streams["peer"]
             want = rng.random(pop.n) < self.u.peer_join_prob
-            self._peer_pool = rng.permutation(np.flatnonzero(want & (pop.level.max(axis=1) >= Level.SAMEN_DOEN)))
+            self._peer_pool = rng.permutation(np.flatnonzero(want & (self.max_level() >= Level.SAMEN_DOEN)))
             self._peer_progress_draw = rng.random(pop.n)
             self._peer_week = self.week
             active = np.flatnonzero((pop.peer_until >= self.week) & (self.host_of >= 0))
@@ -962,6 +984,7 @@ class LearningEcosystem(mesa.Model):
             theme = np.where(lvl == Level.SAMEN_DOEN, pop.interests[grow], -1.0).argmax(axis=1)
             up = lvl[np.arange(grow.size), theme] == Level.SAMEN_DOEN
             pop.level[grow[up], theme[up]] += 1
+            self._levels_changed()
 
     def learners_become_teachers(self) -> None:
         """With matchmaking, residents at zelf doen start offers of their own (new offers appear).
@@ -975,7 +998,7 @@ class LearningEcosystem(mesa.Model):
         pop, off, rng = self.pop, self.offers, self.streams["teachers"]
         draw = rng.random(pop.n)
         teachers = float(pop.weight[pop.is_teacher].sum())
-        ready = np.flatnonzero(~pop.is_teacher & (pop.level.max(axis=1) >= Level.ZELF_DOEN) & (draw < self.u.teacher_prob_per_week))
+        ready = np.flatnonzero(~pop.is_teacher & (self.max_level() >= Level.ZELF_DOEN) & (draw < self.u.teacher_prob_per_week))
         ready = rng.permutation(ready)
         ready = ready[teachers + np.cumsum(pop.weight[ready]) <= pg.max_new_offers + 1e-9]
         ready = ready[: max(0, self.offers_capacity_rows - FOLLOW_ON_ROWS - off.n)]

@@ -65,11 +65,11 @@ class SitePlannerApp(pn.viewable.Viewer):
         self.layout_select = pn.widgets.Select(name="Opstelling / Layout", sizing_mode="stretch_width")
         self.new_name = pn.widgets.TextInput(name="Naam nieuwe opstelling / name of a new layout", placeholder="bv. twee-hubs")
         self.new_btn = pn.widgets.Button(name="✚ Nieuw / New", button_type="primary")
-        self.dup_btn = pn.widgets.Button(name="⧉ Dupliceer / Duplicate")
-        self.del_btn = pn.widgets.Button(name="🗑 Verwijder / Delete")
+        self.dup_btn = pn.widgets.Button(name="Dupliceer / Duplicate")
+        self.del_btn = pn.widgets.Button(name="Verwijder / Delete")
         self.undo_btn = pn.widgets.Button(name="↶ Ongedaan / Undo")
         self.redo_btn = pn.widgets.Button(name="↷ Opnieuw / Redo")
-        self.save_btn = pn.widgets.Button(name="💾 Bewaar / Save", button_type="success")
+        self.save_btn = pn.widgets.Button(name="Bewaar / Save", button_type="success")
         self.open_select = pn.widgets.Select(name="Bewaarde scenario's / saved scenarios", sizing_mode="stretch_width")
         self.open_btn = pn.widgets.Button(name="Open")
         # ---------------------------------------------------------- site
@@ -127,9 +127,9 @@ class SitePlannerApp(pn.viewable.Viewer):
         self.rob_status = pn.pane.Markdown("")
         # ---------------------------------------------------------- report
         self.report_btn = pn.widgets.FileDownload(callback=self._report_html, filename="raadsrapport-genk.html",
-                                                  label="⬇ Rapport voor de raad (HTML) / council report", button_type="success")
+                                                  label="Rapport voor de raad (HTML) / council report", button_type="success")
         self.csv_btn = pn.widgets.FileDownload(callback=self._report_csv, filename="raadsrapport-tabellen.zip",
-                                               label="⬇ Alle tabellen (CSV, zip) / every table")
+                                               label="Alle tabellen (CSV, zip) / every table")
         self._wire()
         self._refresh_all()
 

@@ -84,7 +84,7 @@ _DAYS = {"ma": 0, "maandag": 0, "mo": 0, "mon": 0, "monday": 0, "di": 1, "dinsda
          "wo": 2, "woensdag": 2, "we": 2, "wed": 2, "wednesday": 2, "do": 3, "donderdag": 3, "th": 3, "thu": 3,
          "thursday": 3, "vr": 4, "vrijdag": 4, "fr": 4, "fri": 4, "friday": 4, "za": 5, "zaterdag": 5, "sa": 5,
          "sat": 5, "saturday": 5, "zo": 6, "zondag": 6, "su": 6, "sun": 6, "sunday": 6}
-_TIME = r"(\d{1,2})(?:[:.hu](\d{2}))?"
+_TIME = r"(\d{1,2})(?:[:.hu](\d{2})|\s*(?:uur|u|h))?"
 _RANGE = re.compile(rf"^{_TIME}\s*[-–]\s*{_TIME}$")
 _WEEKLY = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:u|uur|h|hours?)?\s*(?:/\s*(?:week|wk|w))?$", re.IGNORECASE)
 
@@ -250,25 +250,27 @@ def rooms_from_text(text: str) -> tuple[RoomSpec, ...]:
     for i, line in enumerate(l.strip() for l in re.split(r"[;\n]+", str(text or ""))):
         if not line:
             continue
-        m = re.match(r"^([A-Za-z_ ]+?)\s+(-?\S+)(?:\s+(.+))?$", line)
-        kind = kinds.get(m.group(1).strip().lower()) if m else None
+        low = line.lower()
+        word = next((k for k in sorted(kinds, key=len, reverse=True) if re.match(rf"^{re.escape(k)}\s+\S", low)), None)
+        m = re.match(r"^(\S+)(?:\s+(.+))?$", line[len(word):].strip()) if word else None
+        kind = kinds[word] if m else None
         if kind is None:
             known = ", ".join(f"{nl}/{k}" for k, (nl, _) in ROOM_LABELS.items())
             raise PlannerError(f"Ruimte {i + 1} ('{line[:40]}'): schrijf soort en plaatsen, bv. 'keuken 12'; soorten: {known}.",
                                f"Room {i + 1} ('{line[:40]}'): write kind and places, e.g. 'kitchen 12'; kinds: {known}.")
         try:
-            places = float(m.group(2).replace(",", "."))
+            places = float(m.group(1).replace(",", "."))
         except ValueError:
             places = float("nan")
         if not (math.isfinite(places) and places >= 1 and places == int(places)):
-            raise PlannerError(f"Ruimte {i + 1} ({ROOM_LABELS[kind][0]}): '{m.group(2)}' plaatsen; een ruimte heeft minstens "
+            raise PlannerError(f"Ruimte {i + 1} ({ROOM_LABELS[kind][0]}): '{m.group(1)}' plaatsen; een ruimte heeft minstens "
                                "1 plaats (een geheel getal).",
-                               f"Room {i + 1} ({ROOM_LABELS[kind][1]}): '{m.group(2)}' places; a room needs at least 1 "
+                               f"Room {i + 1} ({ROOM_LABELS[kind][1]}): '{m.group(1)}' places; a room needs at least 1 "
                                "place (a whole number).")
         if places > 500:
             raise PlannerError(f"Ruimte {i + 1}: {int(places)} plaatsen; hoogstens 500 per ruimte.",
                                f"Room {i + 1}: {int(places)} places; at most 500 per room.")
-        name = (m.group(3) or f"{ROOM_LABELS[kind][0]} {i + 1}").strip()[:80]
+        name = (m.group(2) or f"{ROOM_LABELS[kind][0]} {i + 1}").strip()[:80]
         rooms.append(RoomSpec(name=name, kind=kind, capacity=int(places)))
     return tuple(rooms)
 
@@ -692,18 +694,18 @@ def _site_rooms(results, layout: Layout | None = None, weeks: int | None = None)
                          "waitlisted": float(b.waitlisted)})
     off = results.by_offer
     if layout is not None and len(off):
-        sat = off[off["id"].astype(str).str.startswith("sat.")] if "id" in off.columns else off.iloc[0:0]
+        sat = off[off["offer_id"].astype(str).str.startswith("sat.")]
         by_slug = {_slug(s.site_id): s for s in layout.satellites}
         for o in sat.itertuples():
-            _, slug, k = str(o.id).split(".", 2)
+            _, slug, k = str(o.offer_id).split(".", 2)
             s = by_slug.get(slug)
             if s is None:
                 continue
             room = s.rooms[int(k)]
             sessions = max(1, min(SATELLITE_SESSIONS_MAX, int(s.hours_per_week // SESSION_HOURS)))
-            rows.append({"site": s.site_id, "room": room.name, "room_kind": room.kind, "offer_id": o.id,
+            rows.append({"site": s.site_id, "room": room.name, "room_kind": room.kind, "offer_id": o.offer_id,
                          "places": float(room.capacity * sessions), "sessions_per_week": float(sessions),
-                         "participants": float(o.participants), "visitors_per_week": float(weekly.get(o.id, 0.0)),
+                         "participants": float(o.participants), "visitors_per_week": float(weekly.get(o.offer_id, 0.0)),
                          "waitlisted": float(o.waitlisted)})
     cols = ["site", "room", "room_kind", "offer_id", "places", "sessions_per_week", "participants", "visitors_per_week",
             "waitlisted"]

@@ -185,7 +185,7 @@ def build_offers(scenario: Scenario, venues: pd.DataFrame, horizon: int | None =
         if not (site_on and offer.place.kind == "central_site"):
             by_id[offer.id] = offer  # a workshop offer with a catalogue id replaces (moves/edits) it
     plan = plan_site(scenario, list(by_id.values()), venues, site_xy(scenario, venues), horizon,
-                     CATALOGUE_RULES) if site_on else SitePlan()
+                     CATALOGUE_RULES, rule_offer) if site_on else SitePlan()
     for offer_id, moved in plan.moved_from.items():
         left = by_id[offer_id].capacity_per_week - moved
         if left >= 1:

@@ -109,7 +109,7 @@ def _nearest_venue(venues: pd.DataFrame, ptype: ProviderType, xy: tuple[float, f
 
 
 def plan_site(scenario: Scenario, catalogue: list[OfferSpec], venues: pd.DataFrame, site_xy: tuple[float, float] | None,
-              horizon: int, rules: dict) -> SitePlan:
+              horizon: int, rules: dict, make_offer) -> SitePlan:
     """Move permanent providers' offers in, rotate guests, timetable every site offer into a room.
 
     Args:
@@ -119,9 +119,8 @@ def plan_site(scenario: Scenario, catalogue: list[OfferSpec], venues: pd.DataFra
         site_xy: EPSG:31370 coordinates of the site (to find the nearest provider of a type).
         horizon: weeks of the run (guests rotate up to it).
         rules: ``model.offers.CATALOGUE_RULES``.
+        make_offer: ``model.offers.rule_offer`` (an offer from a catalogue rule at a place).
     """
-    from model.offers import rule_offer
-
     site = scenario.levers.central_site
     plan = SitePlan()
     if not site.enabled or not site.rooms:
@@ -165,7 +164,7 @@ def plan_site(scenario: Scenario, catalogue: list[OfferSpec], venues: pd.DataFra
                     plan.moved_from[home.id] = moved
         else:
             for rule in rules[ptype]:
-                spec = rule_offer(rule, f"site:{ptype.value}:{rule.key}", f"{site.name} ({ptype.label_nl})", ptype, place,
+                spec = make_offer(rule, f"site:{ptype.value}:{rule.key}", f"{site.name} ({ptype.label_nl})", ptype, place,
                                   title_suffix=f" @ {site.name}")
                 add(spec, spec.capacity_per_week, every, "newcomer")
 
@@ -176,7 +175,7 @@ def plan_site(scenario: Scenario, catalogue: list[OfferSpec], venues: pd.DataFra
             ptype = guests[turn % len(guests)]
             end = min(horizon, week + site.guest_weeks - 1)
             for rule in rules[ptype]:
-                spec = rule_offer(rule, f"site:guest{turn}:{ptype.value}:{rule.key}", f"{site.name} (gast: {ptype.label_nl})",
+                spec = make_offer(rule, f"site:guest{turn}:{ptype.value}:{rule.key}", f"{site.name} (gast: {ptype.label_nl})",
                                   ptype, place, start_week=week, end_week=end, title_suffix=f" @ {site.name} (gast)")
                 add(spec, spec.capacity_per_week, [turn], "guest")
             week, turn = end + 1, turn + 1

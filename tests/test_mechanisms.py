@@ -81,6 +81,14 @@ SCENARIOS: dict[str, Scenario] = {
     "desk_only": _scenario("desk_only", {"catalogue": {"enabled": True}, "wegwijzer": {"desk": True},
                                          "providers": {"adaptation": False}},
                            {"initial_knowledge_prob": 0.0, "desk_visit_prob": 0.1}),
+    # word of mouth is the main channel: few know an offer at the start, friends tell often
+    "word_of_mouth": _scenario("word_of_mouth", {"catalogue": {"enabled": True}, "providers": {"adaptation": False}},
+                               {"initial_knowledge_prob": 0.1, "friend_tell_prob": 0.5, "friends_per_resident": 8.0,
+                                "friend_weight": 2.0}),
+    # friends never tell, but residents like the offers their friends take part in
+    "friends_attract": _scenario("friends_attract", {"catalogue": {"enabled": True}, "providers": {"adaptation": False}},
+                                 {"initial_knowledge_prob": 1.0, "friend_tell_prob": 0.0, "friends_per_resident": 8.0,
+                                  "friend_weight": 3.0}),
     # one popular small offer that everyone knows: a waiting list forms and providers can grow it
     "crowded": _scenario("crowded", {"catalogue": {"enabled": False},
                                      "offers": [_catalogue_offer("kookles", themes=["eten", "ontspanning", "kweken_en_natuur",
@@ -131,6 +139,15 @@ def reach_in(wijk: str) -> Callable[[LearningEcosystem, Results], float]:
 def known_offers(model: LearningEcosystem, results: Results) -> float:
     """Offers known per resident at the end of the run (whatever the channel)."""
     return float(model.known.sum(axis=1).mean())
+
+
+def taking_part_with_a_friend(model: LearningEcosystem, results: Results) -> float:
+    """Share of the residents taking part now whose friend takes part in the same offer."""
+    pop = model.pop
+    busy = np.flatnonzero(pop.enrolled >= 0)
+    friends = pop.friends[busy]
+    their = np.where(friends >= 0, pop.enrolled[np.maximum(friends, 0)], -1)
+    return float((their == pop.enrolled[busy][:, None]).any(axis=1).mean()) if busy.size else 0.0
 
 
 def participations_per_participant(model: LearningEcosystem, results: Results) -> float:
@@ -193,9 +210,15 @@ def test_knocking_out_desk_ends_desk_discoveries_and_lowers_reach_among_those_wh
     lowers("all_on", "desk", discoveries(Channel.DESK))
 
 
-def test_knocking_out_friends_ends_word_of_mouth_discoveries():
+def test_knocking_out_friends_ends_word_of_mouth_so_residents_know_fewer_offers_and_fewer_take_part():
+    """Friends tell of the offer they take part in and make it more attractive: without them
+    offers stay unknown and fewer residents take part."""
     lowers("all_on", "friends", discoveries(Channel.FRIENDS))
     assert all(run("all_on", s, "friends")[0].discoveries[Channel.FRIENDS] == 0 for s in SEEDS)
+    lowers("word_of_mouth", "friends", known_offers)
+    lowers("word_of_mouth", "friends", summary("reach"))
+    # and where friends never tell, residents still join the offer their friends are in
+    lowers("friends_attract", "friends", taking_part_with_a_friend)
 
 
 def test_knocking_out_showcase_ends_exposure_and_lowers_reach():

@@ -159,7 +159,7 @@ class WorkshopApp(pn.viewable.Viewer):
         self.key_cards = CardsView(state=self.state, names=KEY_CARDS, size=1.7)
         self._key_cards_box = pn.Column(self.key_cards, visible=False, sizing_mode="stretch_width")
         self._cards_box = pn.Column(self.cards, sizing_mode="stretch_width")
-        self._left = pn.Column(self.message, self.map, self._key_cards_box, self._cards_box, sizing_mode="stretch_width",
+        self._left = pn.Column(self.message, self.map, self._cards_box, self._key_cards_box, sizing_mode="stretch_width",
                                styles={"flex": f"1 1 {LEFT_BASIS}px", "min-width": "0"})
         self._right = pn.Column(self.tabs, sizing_mode="stretch_width",
                                 styles={"flex": f"1 1 {RIGHT_BASIS}px", "min-width": "0", "max-width": f"{RIGHT_MAX}px"})

@@ -100,14 +100,15 @@ class Summaries:
     """Turns an uptake frame into the summary statistics (a flat dict of floats). Small and picklable."""
 
     weeks: int
-    offers: tuple[str, ...]
+    offers: tuple[str, ...]  # the offers counted
     types: tuple[tuple[str, str], ...]
     groups: tuple[tuple[str, str], ...]
 
     @classmethod
-    def of(cls, observed: pd.DataFrame, scenario: Scenario) -> "Summaries":
-        return cls(int(observed["week"].max()), tuple(sorted(set(observed["offer_id"]))),
-                   tuple(sorted(offer_types(scenario).items())), tuple(sorted(wijk_groups().items())))
+    def of(cls, observed: pd.DataFrame, scenario: Scenario, offers: Sequence[str] | None = None) -> "Summaries":
+        types = offer_types(scenario)
+        chosen = tuple(sorted(set(offers) if offers is not None else set(types) | set(observed["offer_id"])))
+        return cls(int(observed["week"].max()), chosen, tuple(sorted(types.items())), tuple(sorted(wijk_groups().items())))
 
     def names(self) -> list[str]:
         from model.domain import AGE_GROUPS
@@ -281,6 +282,7 @@ class CalibrationResult:
     synthetic: bool = False
     source: str = ""
     observed_stats: dict = field(default_factory=dict, repr=False)
+    offers: tuple[str, ...] | None = None  # the offers the pilot reports (None: all)
 
     def point(self) -> dict[str, float]:
         """Posterior medians by dotted path: the calibrated values."""
@@ -302,11 +304,12 @@ class CalibrationResult:
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: Sequence[float]) -> np.ndarray:
-    """Quantiles of a weighted sample (midpoint rule of the cumulative weights)."""
+    """Quantiles of a weighted sample: the smallest value whose cumulative weight reaches q (numpy's inverted_cdf)."""
     order = np.argsort(values)
     v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
-    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return np.interp(q, cdf, v)
+    cdf = np.cumsum(w) / w.sum()
+    idx = np.searchsorted(cdf, np.asarray(q, float) - 1e-12, side="left")
+    return v[np.clip(idx, 0, len(v) - 1)]
 
 
 def intervals_of(posterior: pd.DataFrame, parameters: Sequence[str], credible: float = CREDIBLE) -> pd.DataFrame:
@@ -354,6 +357,7 @@ def calibrate(
     stop: threading.Event | None = None,
     synthetic: bool | None = None,
     source: str = "",
+    offers: Sequence[str] | None = None,
 ) -> CalibrationResult:
     """Estimate ``parameters`` from observed uptake by ABC-SMC on a Dask cluster.
 
@@ -371,6 +375,7 @@ def calibrate(
         progress: called with a :class:`Generation` after the prior sample and each generation.
         stop: when set, the calibration ends after the generation under way.
         synthetic, source: what the observed data is (the synthetic example is labelled).
+        offers: the offers the pilot reports (default: all of the scenario's; a missing row is 0).
     """
     import pyabc
 
@@ -385,7 +390,7 @@ def calibrate(
         raise ValueError("choose at least one parameter to calibrate")
     obs = observed_uptake(observed)
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    summaries = Summaries.of(obs, base)
+    summaries = Summaries.of(obs, base, offers)
     observed_stats = summaries(obs)
     sim = UptakeSimulator(json.dumps(base.model_dump(mode="json")), tuple(parameters), summaries, float(population_scale))
     bounds = {p: (priors or {}).get(p, (fields[p].lo, fields[p].hi)) for p in parameters}
@@ -422,7 +427,8 @@ def calibrate(
     flag = is_synthetic(source) if synthetic is None else bool(synthetic)
     return CalibrationResult(base.name, tuple(parameters), posterior, intervals_of(posterior, parameters), gen,
                              int(gen["simulations"].sum()), wall, db_path, int(history.id), float(population_scale),
-                             summaries.weeks, flag, source, observed_stats)
+                             summaries.weeks, flag, source, observed_stats,
+                             tuple(offers) if offers is not None else None)
 
 
 # --------------------------------------------------------------------------- screening
@@ -523,7 +529,7 @@ def save_calibrated(base: Scenario | str, result: CalibrationResult, *, store=No
             parent = store.save(base, notes="basis voor kalibratie / base of a calibration", author=author)
     else:
         parent = store.get(parent_id)
-    scenario = calibrated_scenario(parent.scenario(), result, name)
+    scenario = calibrated_scenario(parent.scenario, result, name)
     notes = scenario.description.splitlines()[0] if result.synthetic else "kalibratie / calibration (ABC-SMC)"
     rev = store.save(scenario, parent_id=parent.id, notes=notes, author=author)
     return parent, rev
@@ -575,9 +581,9 @@ def predict(
             if progress:
                 progress(done, n_draws)
     sim = pd.concat(frames, ignore_index=True)
-    sim = sim[sim["offer_id"].isin(set(obs["offer_id"]))]
     last = int(obs["week"].max())
-    out = pd.concat([band_table(obs, sim, "total", m, weeks=range(1, weeks + 1)) for m in MEASURES], ignore_index=True)
+    out = pd.concat([band_table(obs, sim, "total", m, weeks=range(1, weeks + 1), offers=result.offers)
+                     for m in MEASURES], ignore_index=True)
     out.loc[out["week"] > last, ["observed", "inside"]] = [np.nan, False]
     out.loc[out["week"] > last, "side"] = ""
     out["predicted"] = out["week"] > last

@@ -5,9 +5,12 @@ What is compared (*wat vergeleken wordt*):
 - **Observed** is a canonical uptake table (``docs/pilot-data.md``; ``pilot_week`` is the
   model's week). **Simulated** are the model's *enrolments* (:attr:`model.run.Results.uptake`,
   at true scale), never exposure (showcase audiences are not participants).
-- The pilot reports the offers it follows: only offers that appear in the observed file
-  are compared, for weeks 1 to the last observed week; within those, a missing row means
-  nobody took part (0).
+- Every offer of the scenario is compared, for weeks 1 to the last observed week; a row
+  missing from the file means nobody took part (0), as the import format says. A pilot
+  that reports only some offers names them (``offers=``); the model's uptake is then
+  restricted to the same offers. (Inferring the offers from the rows present would be
+  biased: an offer that happened to have nobody would drop out of the observed side
+  only, and the model would look too low.)
 - **Prediction band**: the scenario is run on replication seeds from
   :func:`model.compare.replication_seeds` (common random numbers: the same seeds for every
   comparison, so that two datasets or two scenarios are judged on the same draws). Per
@@ -133,21 +136,20 @@ def _aggregate(frame: pd.DataFrame, keys: list[str], measure: str) -> pd.Series:
 
 def band_table(
     observed: pd.DataFrame, simulated: pd.DataFrame, grouping: str = "total", measure: str = "participants",
-    band: float = BAND, weeks: Sequence[int] | None = None,
+    band: float = BAND, weeks: Sequence[int] | None = None, offers: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Per group and week: observed, the predicted mean and median, the band, and whether observed is inside.
 
-    Both frames are first restricted to the offers observed; cells missing on either side
-    count as 0. ``observed`` may be empty (a prediction without data: ``observed`` is NaN).
+    With ``offers`` both frames are first restricted to those offers; cells missing on
+    either side count as 0. ``observed`` may be empty (a prediction without data:
+    ``observed`` is NaN).
 
     Returns:
         columns ``group`` (a label; ``"Genk"`` for the total), ``week``, ``observed``,
         ``mean``, ``median``, ``lo``, ``hi``, ``inside``, ``side`` (``above``/``below``/"").
     """
     cols = list(GROUPINGS[grouping])
-    offers = set(observed["offer_id"]) if len(observed) else set(simulated["offer_id"])
-    sim = simulated[simulated["offer_id"].isin(offers)]
-    obs = observed[observed["offer_id"].isin(offers)]
+    sim, obs = restrict(simulated, offers), restrict(observed, offers)
     if weeks is None:
         last = int(obs["week"].max()) if len(obs) else int(sim["week"].max())
         weeks = range(1, last + 1)
@@ -174,6 +176,11 @@ def band_table(
     out.insert(0, "grouping", grouping)
     out.insert(1, "measure", measure)
     return out[["grouping", "measure", "group", "week", "observed", "mean", "median", "lo", "hi", "inside", "side"]]
+
+
+def restrict(frame: pd.DataFrame, offers: Sequence[str] | None) -> pd.DataFrame:
+    """The rows of the given offers (all rows when ``offers`` is None)."""
+    return frame if offers is None else frame[frame["offer_id"].isin(set(offers))]
 
 
 def _labels(frame: pd.DataFrame, cols: list[str]) -> pd.Series | str:
@@ -244,12 +251,13 @@ def find_alerts(table: pd.DataFrame, run_weeks: int = ALERT_WEEKS) -> list[Alert
 
 
 def wijk_difference(observed: pd.DataFrame, simulated: pd.DataFrame, measure: str = "participants",
-                    band: float = BAND) -> pd.DataFrame:
+                    band: float = BAND, offers: Sequence[str] | None = None) -> pd.DataFrame:
     """Per wijk over the observed weeks: observed total, predicted mean and band, difference and relative difference (%)."""
-    offers = set(observed["offer_id"])
     last = int(observed["week"].max())
-    sim = simulated[simulated["offer_id"].isin(offers) & (simulated["week"] <= last)]
-    obs = observed[observed["week"] <= last]
+    sim = restrict(simulated, offers)
+    sim = sim[sim["week"] <= last]
+    obs = restrict(observed, offers)
+    obs = obs[obs["week"] <= last]
     from model.geography import load_genk
 
     wijken = pd.Index(sorted(load_genk().wijken["wijk"]), name="wijk")
@@ -289,6 +297,7 @@ class PilotComparison:
     synthetic: bool = False
     source: str = ""
     band: float = BAND
+    offers: tuple[str, ...] | None = None
     _tables: dict = field(default_factory=dict, repr=False)
 
     def table(self, grouping: str = "total", measure: str = "participants") -> pd.DataFrame:
@@ -296,7 +305,7 @@ class PilotComparison:
         key = (grouping, measure)
         if key not in self._tables:
             self._tables[key] = band_table(self.observed, self.simulated, grouping, measure, self.band,
-                                           weeks=range(1, self.weeks + 1))
+                                           weeks=range(1, self.weeks + 1), offers=self.offers)
         return self._tables[key]
 
     def fit(self, groupings: Sequence[str] = tuple(GROUPINGS)) -> pd.DataFrame:
@@ -313,7 +322,7 @@ class PilotComparison:
         return out
 
     def wijk_difference(self, measure: str = "participants") -> pd.DataFrame:
-        return wijk_difference(self.observed, self.simulated, measure, self.band)
+        return wijk_difference(self.observed, self.simulated, measure, self.band, self.offers)
 
     def label(self, lang: str = "nl") -> str:
         """What the observed data is, with the synthetic label when it applies."""
@@ -338,6 +347,7 @@ def compare_uptake(
     progress: Callable[[int, int], None] | None = None,
     client=None,
     band: float = BAND,
+    offers: Sequence[str] | None = None,
 ) -> PilotComparison:
     """Simulate the scenario on replication seeds for the observed weeks and compare.
 
@@ -348,6 +358,7 @@ def compare_uptake(
         population_scale: share of residents simulated.
         synthetic: whether the observed data is synthetic (default: guessed from ``source``).
         source: a label of the observed data (dataset name and version, file name).
+        offers: the offers the pilot reports (default: all of the scenario's).
     """
     from model.pilot.synthetic import is_synthetic
 
@@ -360,9 +371,10 @@ def compare_uptake(
     sim = simulate_uptake(scenario, seeds=seeds, weeks=weeks, population_scale=population_scale, run=run,
                           progress=progress, client=client)
     flag = is_synthetic(source) if synthetic is None else bool(synthetic)
-    return PilotComparison(scenario.name, seeds, weeks, float(population_scale), obs, sim, flag, source, band)
+    return PilotComparison(scenario.name, seeds, weeks, float(population_scale), obs, sim, flag, source, band,
+                           tuple(offers) if offers is not None else None)
 
 
 __all__ = ["ALERT_WEEKS", "Alert", "BAND", "GROUPINGS", "GROUPING_LABELS", "MEASURES", "MEASURE_LABELS",
            "PilotComparison", "band_table", "compare_uptake", "find_alerts", "goodness_of_fit", "observed_uptake",
-           "simulate_uptake", "wijk_difference"]
+           "restrict", "simulate_uptake", "wijk_difference"]

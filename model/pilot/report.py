@@ -119,6 +119,7 @@ def _title(text: str, synthetic: bool) -> str:
 def band_figure(table: pd.DataFrame, title: str = "", synthetic: bool = False, height: int = 300):
     """Observed (dots) over the prediction band (area) and mean (line) by week, for one group."""
     import holoviews as hv
+    import holoviews.plotting.bokeh  # noqa: F401 - options need a loaded backend
 
     t = table.sort_values("week")
     area = hv.Area((t["week"], t["lo"], t["hi"]), "week", ["lo", "hi"], label="band").opts(alpha=0.3, color="#9ecae1")
@@ -135,6 +136,7 @@ def band_figure(table: pd.DataFrame, title: str = "", synthetic: bool = False, h
 def posterior_figure(result, height: int = 240):
     """One weighted histogram per calibrated parameter over its prior range, the 90 % interval marked."""
     import holoviews as hv
+    import holoviews.plotting.bokeh  # noqa: F401 - options need a loaded backend
 
     plots = []
     for p in result.parameters:

@@ -35,7 +35,7 @@ SYNTHETIC_LABEL_NL = "SYNTHETISCH voorbeeld (modeluitvoer, geen echte gegevens)"
 SYNTHETIC_LABEL_EN = "SYNTHETIC example (model output, not real data)"
 #: The stated parameter values of the example (the known answer of the calibration).
 EXAMPLE_VALUES: dict[str, float] = {
-    "uncertainties.search_prob_per_week": 0.2,
+    "uncertainties.search_prob_per_week": 0.07,
     "uncertainties.initial_knowledge_prob": 0.45,
 }
 EXAMPLE_SEED = 4242

@@ -70,7 +70,9 @@ def main(argv: list[str]) -> int:
         # the same server as `app` (its links open runs in /workshop), on its own port
         return run("-m", "apps.server", "--port", "5007", "--open", "explorer", *rest)
     if command == "lab":
-        return subprocess.call([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT), *rest], cwd=ROOT)
+        # notebooks/ is stored without outputs: JupyterLab's (auto)save strips them (apps.server)
+        return subprocess.call([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT),
+                                "--ContentsManager.pre_save_hook=apps.server.strip_outputs_before_save", *rest], cwd=ROOT)
     if command == "refresh":
         return run("-m", "model.data", "refresh", *rest)
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)

@@ -11,12 +11,28 @@ from one process is what makes them work whichever command started it::
 workshop's geography, network and baseline runs are loaded once per process
 (:func:`apps.workshop.warm_server`): before serving when the workshop is the page to
 open, in a background thread when the explorer is (so it shows at once).
+
+Two helpers for notebooks:
+
+- :func:`show_in_notebook` serves an app object from the notebook's kernel on a free
+  local port and shows it in a frame of a fixed height. Displayed the usual way, the
+  workshop app collapses to a strip about 45 px high in JupyterLab (it stretches to a
+  height a notebook output does not have) and, with the resources inlined for offline
+  use, writes some 44 MB into the notebook (every component carries its own copy of the
+  stylesheets); in a frame it is full size and the output is one ``<iframe>`` tag.
+- :func:`strip_outputs_before_save` is JupyterLab's pre-save hook (``python3 tasks.py
+  lab`` sets it): notebooks under ``notebooks/`` are written without outputs, so
+  autosave never puts a run's outputs into the repository.
 """
 from __future__ import annotations
 
 import argparse
+import socket
 import threading
+import time
 from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import Any
 
 import panel as pn
 
@@ -59,6 +75,62 @@ def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False, thre
     """Serve both apps at ``http://{address}:{port}/workshop`` and ``…/explorer`` (returns the server when threaded)."""
     return pn.serve(routes(), port=port, address=address, websocket_origin=[f"{address}:{port}", f"localhost:{port}"],
                     show=show, threaded=threaded, title=TITLES, **kwargs)
+
+
+# --------------------------------------------------------------------------- notebooks
+_IN_NOTEBOOK: dict[int, Any] = {}  # port -> server, kept alive for the kernel's lifetime
+NOTEBOOK_FOLDER = "notebooks"  # the stored notebooks: kept without outputs
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_listening(port: int, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+
+
+def show_in_notebook(app: pn.viewable.Viewable, height: int = 1100, name: str = "app", port: int | None = None):
+    """Serve ``app`` (this very object, live) from the kernel and show it in a frame ``height`` px high.
+
+    Returns an :class:`IPython.display.IFrame` (display it as a cell's last value); the
+    server runs in a thread of the kernel, at ``http://127.0.0.1:<port>/<name>``, until
+    the kernel stops. Everything is served locally: nothing comes from a CDN.
+    """
+    from IPython.display import IFrame
+
+    port = port or _free_port()
+    server = pn.serve({name: app}, port=port, address="127.0.0.1", show=False, threaded=True,
+                      websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"], title=name)
+    _IN_NOTEBOOK[port] = server
+    _wait_until_listening(port)  # else the frame may load before the server does and show an error
+    return IFrame(f"http://127.0.0.1:{port}/{name}", width="100%", height=int(height))
+
+
+def strip_outputs_before_save(model: dict, path: str = "", **_kwargs: Any) -> None:
+    """JupyterLab's pre-save hook: a notebook under ``notebooks/`` is saved without outputs.
+
+    Clears every code cell's outputs and execution count and the saved widget state, in
+    place, before the contents manager writes the file; other files are left as they are.
+    """
+    if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    parts = PurePosixPath(str(path).replace("\\", "/").lstrip("/")).parts
+    if not parts or parts[0] != NOTEBOOK_FOLDER:
+        return
+    content = model["content"]
+    for cell in content.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    content.get("metadata", {}).pop("widgets", None)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,9 +1,15 @@
 """The notebooks in notebooks/ are clean, orchestrate the package and hold no model logic.
 
 Executing them is nbmake's job (``pytest --nbmake notebooks``, part of
-``python3 tasks.py test``); these tests read the stored files only, so they are fast:
+``python3 tasks.py test``, which runs them in memory and never writes them back);
+these tests read the stored files only, so they are fast:
 
-- every notebook is stored without outputs and without execution counts;
+- every notebook is stored without outputs and without execution counts, and small;
+- JupyterLab started by ``python3 tasks.py lab`` saves notebooks under ``notebooks/``
+  without outputs (its pre-save hook), so autosave cannot put them back;
+- an app is shown in a notebook through a frame of fixed height, served from the
+  kernel (``apps.server.show_in_notebook``): full size in JupyterLab, and a few hundred
+  bytes of output instead of tens of megabytes;
 - a notebook defines no model logic the package does not have: no ``def``, ``class``
   or named ``lambda`` in a code cell, and imports only from the package, the standard
   library and the plotting/data stack (:data:`ALLOWED_IMPORTS`);
@@ -13,7 +19,10 @@ Executing them is nbmake's job (``pytest --nbmake notebooks``, part of
 from __future__ import annotations
 
 import ast
+import importlib.util
+import json
 import sys
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -31,6 +40,8 @@ ALLOWED_IMPORTS = frozenset({
     "IPython", "dask",
 })
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+MAX_STORED_BYTES = 64_000  # the notebooks are text: an output that slipped in (a plot, inlined JS) is megabytes
+SAVE_HOOK = "apps.server.strip_outputs_before_save"
 
 
 def notebook_id(path: Path) -> str:
@@ -115,6 +126,13 @@ def test_notebook_is_stored_without_outputs_or_execution_counts(path: Path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
+def test_notebook_is_stored_small(path: Path):
+    size = path.stat().st_size
+    assert size < MAX_STORED_BYTES, (f"{notebook_id(path)} is {size:,} bytes (bound {MAX_STORED_BYTES:,}): an output or "
+                                     "embedded data was stored; clear outputs and keep data in data/")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
 def test_notebook_is_a_valid_nbformat_4_file(path: Path):
     nbformat.validate(read(path))
 
@@ -172,3 +190,89 @@ def test_readme_says_how_to_start_jupyterlab_and_which_notebook_to_open_first():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for phrase in ("python3 tasks.py lab", "notebooks/tour.ipynb"):
         assert phrase in readme, f"README.md should mention {phrase!r}"
+
+
+# --------------------------------------------------------------------------- saved and executed without bloat
+def executed_copy() -> dict:
+    """A notebook as JupyterLab holds it after a run: outputs, execution counts, widget state."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("1 + 1")])
+    nb.cells[1].execution_count = 1
+    nb.cells[1].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2", "text/html": "x" * 10_000},
+                                                  execution_count=1)]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    return json.loads(nbformat.writes(nb))
+
+
+def test_jupyterlab_saves_notebooks_under_notebooks_without_outputs(tmp_path):
+    """Through Jupyter's own contents manager, configured as `tasks.py lab` configures it."""
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    manager = FileContentsManager(root_dir=str(tmp_path), pre_save_hook=SAVE_HOOK)
+    (tmp_path / "notebooks").mkdir()
+    manager.save({"type": "notebook", "format": "json", "content": executed_copy()}, "notebooks/tour.ipynb")
+    saved = nbformat.read(tmp_path / "notebooks" / "tour.ipynb", as_version=4)
+    assert saved.cells[1].outputs == [] and saved.cells[1].execution_count is None
+    assert "widgets" not in saved.metadata and saved.cells[1].source == "1 + 1"
+    # a notebook of one's own elsewhere keeps what it shows
+    manager.save({"type": "notebook", "format": "json", "content": executed_copy()}, "scratch.ipynb")
+    assert nbformat.read(tmp_path / "scratch.ipynb", as_version=4).cells[1].outputs
+
+
+def load_tasks():
+    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    return tasks
+
+
+def command_line(monkeypatch, *argv: str) -> list[str]:
+    """The command `python3 tasks.py <argv>` would start (nothing is run)."""
+    tasks = load_tasks()
+    started: list[list[str]] = []
+    monkeypatch.setattr(tasks, "ensure_venv", lambda *a, **k: None)
+    monkeypatch.setattr(tasks.subprocess, "call", lambda args, **kw: started.append([str(a) for a in args]) or 0)
+    tasks.main(list(argv))
+    assert len(started) == 1
+    return started[0]
+
+
+def test_tasks_lab_starts_jupyterlab_with_the_hook_that_strips_outputs(monkeypatch):
+    assert f"--ContentsManager.pre_save_hook={SAVE_HOOK}" in command_line(monkeypatch, "lab")
+
+
+def test_executing_the_notebooks_in_the_test_suite_never_writes_them_back(monkeypatch):
+    args = command_line(monkeypatch, "test")
+    assert "--nbmake" in args and "notebooks" in args
+    assert not any(a.startswith("--overwrite") for a in args), "nbmake --overwrite writes outputs into notebooks/"
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert "--overwrite" not in pyproject
+
+
+def test_an_app_shown_in_a_notebook_is_served_from_the_kernel_in_a_frame_of_fixed_height():
+    import panel as pn
+
+    from apps import server
+
+    app = pn.Column(pn.pane.Markdown("# Probe"), sizing_mode="stretch_both")
+    frame = server.show_in_notebook(app, height=900, name="probe")
+    port = int(frame.src.split(":")[2].split("/")[0])
+    try:
+        html = frame._repr_html_()
+        assert 'height="900"' in html and 'width="100%"' in html
+        assert len(html.encode()) < 1_000  # the whole output of the cell
+        assert frame.src.startswith("http://127.0.0.1:") and frame.src.endswith("/probe")
+        assert urllib.request.urlopen(frame.src, timeout=30).status == 200
+    finally:
+        server._IN_NOTEBOOK.pop(port).stop()
+
+
+def test_the_tour_shows_the_workshop_app_in_a_frame_not_as_an_embedded_document():
+    tour = read(NOTEBOOK_DIR / "tour.ipynb")
+    code = [cell.source for cell in tour.cells if cell.cell_type == "code"]
+    app_cells = [source for source in code if "create_app(" in source]
+    assert app_cells, "the tour should end with the workshop app"
+    for source in app_cells:
+        last = source.strip().splitlines()[-1]
+        assert last.startswith("show_in_notebook("), (
+            f"the tour displays the app as {last!r}: embedded, it is a 45 px strip in JupyterLab and ~44 MB of output; "
+            "show it with apps.server.show_in_notebook(app, height=...)")

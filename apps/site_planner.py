@@ -62,39 +62,39 @@ class SitePlannerApp(pn.viewable.Viewer):
         venue_opts = {f"{n} ({w})": v for v, n, w in sorted(zip(venues.index, venues["name"], venues["wijk"]),
                                                             key=lambda t: str(t[1]).lower())}
         # ---------------------------------------------------------- layout
-        self.layout_select = pn.widgets.Select(name="Opstelling / Layout", sizing_mode="stretch_width")
-        self.new_name = pn.widgets.TextInput(name="Naam nieuwe opstelling / name of a new layout", placeholder="bv. twee-hubs")
-        self.new_btn = pn.widgets.Button(name="✚ Nieuw / New", button_type="primary")
-        self.dup_btn = pn.widgets.Button(name="Dupliceer / Duplicate")
-        self.del_btn = pn.widgets.Button(name="Verwijder / Delete")
-        self.undo_btn = pn.widgets.Button(name="↶ Ongedaan / Undo")
-        self.redo_btn = pn.widgets.Button(name="↷ Opnieuw / Redo")
-        self.save_btn = pn.widgets.Button(name="Bewaar / Save", button_type="success")
-        self.open_select = pn.widgets.Select(name="Bewaarde scenario's / saved scenarios", sizing_mode="stretch_width")
-        self.open_btn = pn.widgets.Button(name="Open")
+        self.layout_select = pn.widgets.Select(label="Opstelling / Layout", sizing_mode="stretch_width")
+        self.new_name = pn.widgets.TextInput(label="Naam nieuwe opstelling / name of a new layout", placeholder="bv. twee-hubs")
+        self.new_btn = pn.widgets.Button(label="✚ Nieuw / New", color="primary")
+        self.dup_btn = pn.widgets.Button(label="Dupliceer / Duplicate")
+        self.del_btn = pn.widgets.Button(label="Verwijder / Delete")
+        self.undo_btn = pn.widgets.Button(label="↶ Ongedaan / Undo")
+        self.redo_btn = pn.widgets.Button(label="↷ Opnieuw / Redo")
+        self.save_btn = pn.widgets.Button(label="Bewaar / Save", color="success")
+        self.open_select = pn.widgets.Select(label="Bewaarde scenario's / saved scenarios", sizing_mode="stretch_width")
+        self.open_btn = pn.widgets.Button(label="Open")
         # ---------------------------------------------------------- site
-        self.site_select = pn.widgets.Select(name="Site", sizing_mode="stretch_width")
-        self.site_name = pn.widgets.TextInput(name="Naam / Name")
+        self.site_select = pn.widgets.Select(label="Site", sizing_mode="stretch_width")
+        self.site_name = pn.widgets.TextInput(label="Naam / Name")
         self.rooms = pn.widgets.TextAreaInput(
-            name="Ruimtes: soort plaatsen [naam] / rooms: kind places [name]", height=120,
+            label="Ruimtes: soort plaatsen [naam] / rooms: kind places [name]", height=120,
             placeholder="keuken 12\nmaakleerplek 20 atelier")
-        self.hours = pn.widgets.TextInput(name="Openingsuren / opening hours", placeholder="ma-vr 9-17; za 10-14")
-        self.permanent = pn.widgets.MultiChoice(name="Vaste aanbieders / permanent providers", options=provider_opts)
-        self.guests = pn.widgets.MultiChoice(name="Gasten / guests", options=provider_opts)
-        self.cost = pn.widgets.TextInput(name="Kosten EUR/jaar / cost EUR/year", value="0")
-        self.apply_btn = pn.widgets.Button(name="✔ Pas site aan / Apply to site", button_type="primary")
-        self.venue = pn.widgets.Select(name="Locatie / venue", options=venue_opts, sizing_mode="stretch_width")
-        self.address = pn.widgets.TextInput(name="Adres in Genk / address in Genk", placeholder="Stalenstraat 32")
-        self.to_venue = pn.widgets.Button(name="Zet site op locatie / site to venue")
-        self.to_address = pn.widgets.Button(name="Zet site op adres / site to address")
-        self.add_venue = pn.widgets.Button(name="✚ Satelliet op locatie / satellite at venue")
-        self.add_address = pn.widgets.Button(name="✚ Satelliet op adres / satellite at address")
-        self.remove_btn = pn.widgets.Button(name="Verwijder site / remove site")
+        self.hours = pn.widgets.TextInput(label="Openingsuren / opening hours", placeholder="ma-vr 9-17; za 10-14")
+        self.permanent = pn.widgets.MultiChoice(label="Vaste aanbieders / permanent providers", options=provider_opts)
+        self.guests = pn.widgets.MultiChoice(label="Gasten / guests", options=provider_opts)
+        self.cost = pn.widgets.TextInput(label="Kosten EUR/jaar / cost EUR/year", value="0")
+        self.apply_btn = pn.widgets.Button(label="✔ Pas site aan / Apply to site", color="primary")
+        self.venue = pn.widgets.Select(label="Locatie / venue", options=venue_opts, sizing_mode="stretch_width")
+        self.address = pn.widgets.TextInput(label="Adres in Genk / address in Genk", placeholder="Stalenstraat 32")
+        self.to_venue = pn.widgets.Button(label="Zet site op locatie / site to venue")
+        self.to_address = pn.widgets.Button(label="Zet site op adres / site to address")
+        self.add_venue = pn.widgets.Button(label="✚ Satelliet op locatie / satellite at venue")
+        self.add_address = pn.widgets.Button(label="✚ Satelliet op adres / satellite at address")
+        self.remove_btn = pn.widgets.Button(label="Verwijder site / remove site")
         self.click = pn.widgets.Checkbox.from_param(self.map.param.click_places,
-                                                     name="Klik op de kaart plaatst de site / a click places the site")
+                                                     label="Klik op de kaart plaatst de site / a click places the site")
         # ---------------------------------------------------------- catchment
-        self.mode = pn.widgets.RadioButtonGroup(options=MODE_LABELS, value=s.mode, button_type="light")
-        self.band = pn.widgets.Select(name="Reistijd / travel time (min)", options=[5, 10, 15, 20, 30], value=s.band, width=160)
+        self.mode = pn.widgets.RadioButtonGroup(options=MODE_LABELS, value=s.mode, color="light")
+        self.band = pn.widgets.Select(label="Reistijd / travel time (min)", options=[5, 10, 15, 20, 30], value=s.band, width=160)
         self.pt_note = pn.pane.Markdown(PT_NOTE, visible=False, sizing_mode="stretch_width",
                                         styles={"background": "#fff4d6", "padding": "4px 8px"})
         self.method_note = pn.pane.Markdown("", sizing_mode="stretch_width", styles={"font-size": "13px", "color": "#444"})
@@ -103,31 +103,31 @@ class SitePlannerApp(pn.viewable.Viewer):
         self.out_note = pn.pane.Markdown("", sizing_mode="stretch_width")
         # ---------------------------------------------------------- accessibility
         self.acc_method = pn.widgets.RadioButtonGroup(options={"2SFCA": "2sfca", "E2SFCA (afstandsverval / decay)": "e2sfca"},
-                                                      value=s.method, button_type="light")
+                                                      value=s.method, color="light")
         self.acc_table = _df(None)
         # ---------------------------------------------------------- simulation
-        self.sim_layouts = pn.widgets.MultiChoice(name="Opstellingen / layouts", sizing_mode="stretch_width")
-        self.seeds = pn.widgets.IntInput(name="Replicaties / replications", value=3, start=2, end=20, width=150)
-        self.weeks = pn.widgets.IntInput(name="Weken / weeks", value=26, start=4, end=104, width=150)
-        self.scale = pn.widgets.FloatInput(name="Bevolkingsschaal / population scale", value=0.02, start=0.01, end=0.2,
+        self.sim_layouts = pn.widgets.MultiChoice(label="Opstellingen / layouts", sizing_mode="stretch_width")
+        self.seeds = pn.widgets.IntInput(label="Replicaties / replications", value=3, start=2, end=20, width=150)
+        self.weeks = pn.widgets.IntInput(label="Weken / weeks", value=26, start=4, end=104, width=150)
+        self.scale = pn.widgets.FloatInput(label="Bevolkingsschaal / population scale", value=0.02, start=0.01, end=0.2,
                                            step=0.01, width=200)
-        self.run_btn = pn.widgets.Button(name="▶ Simuleer / Simulate", button_type="primary")
+        self.run_btn = pn.widgets.Button(label="▶ Simuleer / Simulate", color="primary")
         self.progress = pn.pane.Markdown("", sizing_mode="stretch_width")
-        self.cmp_a = pn.widgets.Select(name="Vergelijk / compare", width=220)
-        self.cmp_b = pn.widgets.Select(name="met / with", width=220)
+        self.cmp_a = pn.widgets.Select(label="Vergelijk / compare", width=220)
+        self.cmp_b = pn.widgets.Select(label="met / with", width=220)
         self.side = _df(None)
         self.cmp_table = _df(None)
         self.rooms_table = _df(None)
         self.diff_map = pn.pane.HTML("", sizing_mode="stretch_width")
         # ---------------------------------------------------------- robustness
-        self.rob_indicator = pn.widgets.Select(name="Indicator", options=list(PLANNER_INDICATORS[:6]), value="reach")
-        self.rob_samples = pn.widgets.IntInput(name="Steekproeven / samples", value=8, start=2, end=64, width=150)
-        self.rob_btn = pn.widgets.Button(name="▶ Robuustheid (Dask) / Robustness (Dask)", button_type="primary")
+        self.rob_indicator = pn.widgets.Select(label="Indicator", options=list(PLANNER_INDICATORS[:6]), value="reach")
+        self.rob_samples = pn.widgets.IntInput(label="Steekproeven / samples", value=8, start=2, end=64, width=150)
+        self.rob_btn = pn.widgets.Button(label="▶ Robuustheid (Dask) / Robustness (Dask)", color="primary")
         self.rob_table = _df(None)
         self.rob_status = pn.pane.Markdown("")
         # ---------------------------------------------------------- report
         self.report_btn = pn.widgets.FileDownload(callback=self._report_html, filename="raadsrapport-genk.html",
-                                                  label="Rapport voor de raad (HTML) / council report", button_type="success")
+                                                  label="Rapport voor de raad (HTML) / council report", color="success")
         self.csv_btn = pn.widgets.FileDownload(callback=self._report_csv, filename="raadsrapport-tabellen.zip",
                                                label="Alle tabellen (CSV, zip) / every table")
         self._wire()
@@ -215,8 +215,10 @@ class SitePlannerApp(pn.viewable.Viewer):
         with pn.io.hold():
             self.layout_select.options = names
             self.layout_select.value = s.layout
+            known = set(self.sim_layouts.options or [])
             self.sim_layouts.options = names
-            self.sim_layouts.value = [n for n in self.sim_layouts.value if n in names] or names[:2]
+            # a layout defined on this screen joins the simulation; one the planner took out stays out
+            self.sim_layouts.value = [n for n in names if n in self.sim_layouts.value or n not in known]
             self.cmp_a.options = self.cmp_b.options = names
             self._refresh_site()
             self._refresh_catchment()

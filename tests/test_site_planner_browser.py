@@ -1,0 +1,129 @@
+"""The site planner in a real browser: Debian's chromium driven by Playwright (sync API).
+
+One served app and one browser for the module; every non-local request is blocked and the
+store lives in the session's temporary LEERECO_VAR_DIR (tests/conftest.py). The flow is
+the issue's: define two layouts, compare them, export the report.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+import urllib.request
+
+import pytest
+
+from browser_support import chromium, chromium_available, free_port, new_page
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium at /usr/bin/chromium")]
+
+
+@contextlib.contextmanager
+def served_planner():
+    import apps.site_planner as sp
+
+    port = free_port()
+    server = sp.serve(port=port, threaded=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            break
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.2)
+    try:
+        yield f"http://127.0.0.1:{port}/site-planner"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with served_planner() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def tab(chrome, app_url):
+    context, page = new_page(chrome, (1700, 1100))
+    page.goto(app_url)
+    page.get_by_text("Bereik / Catchment", exact=True).first.wait_for(timeout=60_000)
+    page.locator("canvas").first.wait_for(state="visible", timeout=60_000)
+    yield page
+    context.close()
+
+
+def new_layout(page, name: str, rooms: str, hours: str) -> None:
+    page.get_by_label("Naam nieuwe opstelling / name of a new layout").fill(name)
+    page.get_by_role("button", name="✚ Nieuw / New").click()
+    page.get_by_label("Opstelling / Layout", exact=True).locator("option", has_text=name).wait_for(state="attached")
+    page.get_by_label("Ruimtes: soort plaatsen [naam] / rooms: kind places [name]").fill(rooms)
+    page.get_by_label("Openingsuren / opening hours").fill(hours)
+    page.get_by_role("button", name="✔ Pas site aan / Apply to site").click()
+
+
+def test_define_two_layouts_compare_them_and_export_the_report(tab, tmp_path):
+    page = tab
+    # a room without places is refused at entry, in Dutch and English, and nothing changes
+    new_layout(page, "twee-hubs", "keuken 0", "ma-vr 9-17")
+    page.get_by_text(re.compile(r"minstens 1 plaats.*at least 1 place")).wait_for()
+    page.get_by_label("Ruimtes: soort plaatsen [naam] / rooms: kind places [name]").fill("keuken 15\nmaakleerplek 20")
+    page.get_by_role("button", name="✔ Pas site aan / Apply to site").click()
+    page.get_by_label("Adres in Genk / address in Genk").fill("Stalenstraat 32")
+    page.get_by_role("button", name="✚ Satelliet op adres / satellite at address").click()
+    page.get_by_label("Site", exact=True).locator("option", has_text="Stalenstraat 32").wait_for(state="attached")
+    # opening hours that do not parse are refused too
+    page.get_by_label("Openingsuren / opening hours").fill("maandag")
+    page.get_by_role("button", name="✔ Pas site aan / Apply to site").click()
+    page.get_by_text(re.compile(r"Openingsuren 'maandag'.*Opening hours 'maandag'")).wait_for()
+
+    new_layout(page, "een-hub", "toonplaats 40\nkeuken 12", "ma-za 10-18")
+    page.get_by_text("Wijken buiten bereik / wijken out of reach").wait_for()
+    # public transport: the screen says it is an assumption
+    page.get_by_role("button", name="openbaar vervoer / public transport").click()
+    page.get_by_text(re.compile("wandeling naar de dichtste bushalte plus een aanname")).wait_for()
+
+    page.get_by_text("Simulatie / Simulation", exact=True).first.click()
+    page.get_by_label("Replicaties / replications").fill("2")
+    page.get_by_label("Weken / weeks").fill("4")
+    page.get_by_label("Bevolkingsschaal / population scale").fill("0.01")
+    page.get_by_role("button", name="▶ Simuleer / Simulate").click()
+    page.get_by_text(re.compile(r"runs klaar in")).wait_for(timeout=240_000)
+    page.get_by_label("Vergelijk / compare").select_option("twee-hubs")
+    page.get_by_label("met / with").select_option("een-hub")
+    page.get_by_role("img", name=re.compile("twee-hubs − een-hub")).wait_for(timeout=30_000)  # the difference map
+    verdicts = page.get_by_text(re.compile(r"^(binnen de ruis / inside the noise|beter / better|slechter / worse|"
+                                           r"hoger / higher|lager / lower)$"))
+    assert verdicts.count() >= 5
+
+    page.get_by_text("Rapport / Report", exact=True).first.click()
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name=re.compile("Rapport voor de raad")).click()
+    path = tmp_path / "rapport.html"
+    info.value.save_as(path)
+    text = path.read_text(encoding="utf-8")
+    for sid in ("samenvatting", "opstellingen", "bereik", "toegankelijkheid", "gebruik", "verschilkaart", "robuustheid",
+                "methode", "aannames", "bronnen", "scenarios", "tabellen"):
+        assert f"<section id='{sid}'>" in text
+    assert "twee-hubs.yaml" in text and "een-hub.yaml" in text and "Stalenstraat 32" in text
+    assert "twee-hubs min een-hub" in text  # the comparison the planner chose
+    assert "Traceback" not in text and "/work/" not in text
+
+
+def test_a_site_outside_genk_is_refused_when_clicked_and_the_page_shows_no_traceback(tab):
+    page = tab
+    page.locator("input[type=checkbox]").first.check()  # the one checkbox: "Klik op de kaart plaatst de site"
+    canvas = page.locator("canvas").first
+    box = canvas.bounding_box()
+    # the lower left of the map lies outside the municipality
+    page.mouse.click(box["x"] + 0.06 * box["width"], box["y"] + 0.92 * box["height"])
+    page.get_by_text(re.compile("ligt buiten Genk.*lies outside Genk")).wait_for(timeout=20_000)
+    content = page.content()
+    assert "Traceback" not in content and "/work/" not in content

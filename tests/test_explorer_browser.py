@@ -1,7 +1,8 @@
 """The study explorer in a real browser, served as `python3 tasks.py explorer` serves it
 (apps.server: /explorer and /workshop on one server), in Debian's chromium.
 
-A study folder that has started but written no runs shows its progress; inputs carry
+A study folder that has started but written no runs shows its progress, and follows the
+runs as they are written (without reloading the page); inputs carry
 their labels; the "open in the workshop app" link opens that run in the workshop on the
 same server (it was a 404 when the explorer had a server of its own).
 """
@@ -14,13 +15,15 @@ import numpy as np
 import pytest
 
 from browser_support import chromium, chromium_available, free_port, new_page
-from model.experiments import default_results_root, load_study, plan_study
+from model.experiments import default_results_root, load_study, plan_study, run_study
 from model.experiments.results import write_part
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium at /usr/bin/chromium")]
 
 UNCERTAINTIES = ["uncertainties.search_prob_per_week", "uncertainties.friend_weight"]
+STARTED = load_study({"name": "browser-started", "model": "analytic:g_function", "parameters": ["x1", "x2"],
+                      "design": {"method": "morris", "trajectories": 4}, "replications": 2, "seed": 1})
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +37,7 @@ def studies():
     plan = plan_study(model_study, root / "browser-uncertain", create=True)
     runs = plan.runs.assign(reach=20 + 10 * plan.runs[UNCERTAINTIES[0]], status="ok", error="", duration_s=0.1)
     write_part(root / "browser-uncertain", runs)
-    started = load_study({"name": "browser-started", "model": "analytic:g_function", "parameters": ["x1", "x2"],
-                          "design": {"method": "morris", "trajectories": 4}, "replications": 2, "seed": 1})
-    plan_study(started, root / "browser-started", create=True)
+    plan_study(STARTED, root / "browser-started", create=True)
     return root
 
 
@@ -70,7 +71,7 @@ def test_one_server_serves_both_apps(base_url):
         assert urllib.request.urlopen(base_url + path, timeout=60).status == 200
 
 
-def test_a_started_study_shows_its_progress_and_a_link_opens_a_run_in_the_workshop(chrome, base_url):
+def test_a_started_study_shows_its_progress_and_a_link_opens_a_run_in_the_workshop(chrome, base_url, studies):
     context, page = new_page(chrome, (1600, 1000))
     try:
         start = time.perf_counter()
@@ -83,6 +84,8 @@ def test_a_started_study_shows_its_progress_and_a_link_opens_a_run_in_the_worksh
         study.select_option("browser-started")
         page.get_by_text("0 of 24 runs done").first.wait_for()
         page.get_by_text("no runs written yet").first.wait_for()
+        run_study(STARTED, studies / "browser-started", serial=True, progress=False, max_runs=6)  # the study runs on
+        page.get_by_text("6 of 24 runs done").first.wait_for(timeout=20_000)
 
         study.select_option("browser-uncertain")
         page.get_by_text("8 of 8 runs done").first.wait_for()

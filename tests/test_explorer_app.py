@@ -11,8 +11,17 @@ import numpy as np
 import panel as pn
 import pytest
 
-from apps.explorer import (ExplorerState, FolderPicker, IndicesView, ParallelView, ProgressView, RunsView, ScatterView,
-                           create_app, display_label)
+from apps.explorer import (
+    ExplorerState,
+    FolderPicker,
+    IndicesView,
+    ParallelView,
+    ProgressView,
+    RunsView,
+    ScatterView,
+    create_app,
+    display_label,
+)
 from model.experiments import load_study, plan_study, run_study
 from model.experiments.results import write_part
 

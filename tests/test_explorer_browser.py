@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 import urllib.request
 
-import numpy as np
 import pytest
-
 from browser_support import chromium, chromium_available, free_port, new_page
+
 from model.experiments import default_results_root, load_study, plan_study, run_study
 from model.experiments.results import write_part
 

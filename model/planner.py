@@ -313,7 +313,7 @@ def site_at_point(x: float, y: float, site_id: str, **kw: Any) -> PlannedSite:
 
 def check_planned_site(geo: Any, site: PlannedSite, main: bool = True) -> None:
     """Refuse a site outside Genk, without rooms, with unparseable opening hours or unknown providers (nl/en)."""
-    check_site(geo, Site(site.site_id, site.x, site.y, float(site.places), site.name))
+    check_site(geo, Site(site.name or site.site_id, site.x, site.y, float(site.places), site.name))  # named as typed
     if not site.rooms:
         raise PlannerError(f"Site '{site.name}': geef minstens één ruimte met plaatsen (bv. 'keuken 12').",
                            f"Site '{site.name}': give at least one room with places (e.g. 'kitchen 12').")
@@ -501,6 +501,7 @@ class LayoutCatchments:
         layout = self.layouts[name]
         site = next(s for s in layout.sites if s.site_id == site_id)
         moved = replace(site, x=float(x), y=float(y), venue_id=None)
+        check_site(self.geo, Site(site.name or site.site_id, float(x), float(y), float(site.places)))  # the planner's name
         self.engine.move_site(engine_site_id(layout, site), x, y)  # raises SiteError outside Genk
         self.layouts[name] = layout.with_site(moved)
         return self.layouts[name]

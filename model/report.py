@@ -369,7 +369,8 @@ def build_report(catchments: LayoutCatchments, *, sim: SimulatedUse | None = Non
             diff = sim.wijk_difference(a, b, "reach")
             tables["verschil_per_wijk"] = diff
             unclear = list(diff.loc[~diff["clear"], "wijk"])
-            sites = [(s.x, s.y, f"{a}: {s.name}") for s in layouts[a].sites]
+            shown = layouts.get(a) or sim.layouts[a]  # a layout removed after its run: the simulated version
+            sites = [(s.x, s.y, f"{a}: {s.name}") for s in shown.sites]
             body["verschilkaart"] = (
                 wijk_map_svg(geo, diff.set_index("wijk")["diff"], title=f"Deelname {a} min {b} (procentpunt) / uptake "
                              f"{a} minus {b} (percentage points)", unit="pt", sites=sites, diverging=True, unclear=unclear,

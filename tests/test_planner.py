@@ -7,6 +7,8 @@ runner (a plain loop, and Dask once).
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -346,3 +348,58 @@ def test_dragging_recomputes_the_catchment_fast_and_only_the_final_position_is_k
     assert len(state.designs["regina-mundi"]._undo) == n_undo  # a drag step is not an undo step
     assert state.move_site(x + 1500, y + 1500, final=True)
     assert len(state.designs["regina-mundi"]._undo) == n_undo + 1
+
+
+def test_dragging_on_the_map_moves_the_site_while_the_pointer_moves(state):
+    from types import SimpleNamespace
+
+    from apps.components.mapview import to_mercator
+    from apps.planner.views import PlannerMap
+
+    state.select("hub-en-satellieten")
+    view = PlannerMap(state=state)
+    site = state.current_site
+    n_undo = len(state.designs[state.layout]._undo)
+    mx, my = to_mercator(site.x, site.y)
+    before = view._wijk_src.data["value"]
+    view._pan_start(SimpleNamespace(x=mx, y=my))
+    for k in range(1, 4):  # three pointer positions, each re-routes the site and recolours the map
+        time.sleep(0.1)
+        view._pan(SimpleNamespace(x=mx + 400 * k, y=my + 300 * k))
+    during = view._wijk_src.data["value"]
+    assert during != before
+    assert len(state.designs[state.layout]._undo) == n_undo  # nothing recorded yet
+    view._pan_end(SimpleNamespace(x=mx + 1200, y=my + 900))
+    assert len(state.designs[state.layout]._undo) == n_undo + 1
+    assert state.current_site.x != pytest.approx(site.x)
+
+
+def test_a_drag_that_does_not_start_on_a_site_moves_nothing(state):
+    from types import SimpleNamespace
+
+    from apps.planner.views import PlannerMap
+
+    view = PlannerMap(state=state)
+    site = state.current_site
+    view._pan_start(SimpleNamespace(x=0.0, y=0.0))
+    view._pan(SimpleNamespace(x=10.0, y=10.0))
+    view._pan_end(SimpleNamespace(x=10.0, y=10.0))
+    assert state.current_site == site
+
+
+def test_the_app_imports_without_serving_and_escapes_what_a_planner_types(state):
+    import importlib
+
+    import panel as pn
+
+    module = importlib.import_module("apps.site_planner")
+    assert not pn.state.served
+    app = module.SitePlannerApp(state=state)
+    hostile = "<img src=x onerror=alert(1)>"
+    assert state.edit_site(name=hostile, rooms="keuken 10", opening_hours="ma 9-17", permanent=[], guests=[])
+    state.move_site(0.0, 0.0)  # refused: the message names the site
+    assert "lies outside Genk" in state.message
+    shown = [app.message.object, app.out_note.object, app.method_note.object]
+    assert all("<img" not in str(text) for text in shown)
+    assert "&lt;img" in app.message.object
+    assert f"1. {hostile} (hoofdsite / main)" in app.site_select.options  # a Select shows its options as text

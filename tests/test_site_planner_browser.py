@@ -127,3 +127,36 @@ def test_a_site_outside_genk_is_refused_when_clicked_and_the_page_shows_no_trace
     page.get_by_text(re.compile("ligt buiten Genk.*lies outside Genk")).wait_for(timeout=20_000)
     content = page.content()
     assert "Traceback" not in content and "/work/" not in content
+
+
+SITE_ON_SCREEN_JS = """() => {
+  for (const v of Bokeh.index.all_views()) if (v.model.type == 'Plot' || v.model.type == 'Figure') {
+    const src = v.model.renderers.map(r => r.data_source).filter(s => s && s.data.label !== undefined)[0];
+    const r = v.canvas_view.el.getBoundingClientRect();
+    return [r.left + v.frame.x_scale.compute(src.data.x[0]), r.top + v.frame.y_scale.compute(src.data.y[0])];
+  }
+  return null; }"""
+WIJK_VALUES_JS = """() => { for (const d of Bokeh.documents) for (const m of d._all_models.values())
+    if (m.type == 'ColumnDataSource' && m.data.wijk !== undefined && m.data.value !== undefined)
+      return Array.from(m.data.value).map(v => Number.isFinite(v) ? Math.round(v * 10) : -1).join(',');
+  return null; }"""
+
+
+def test_dragging_a_site_recolours_the_map_before_the_mouse_is_released(tab):
+    page = tab
+    page.get_by_text("Wijken buiten bereik / wijken out of reach").wait_for()
+    before = page.evaluate(WIJK_VALUES_JS)
+    x, y = page.evaluate(SITE_ON_SCREEN_JS)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    changed = None
+    for k in range(1, 10):
+        page.mouse.move(x + 14 * k, y - 9 * k)
+        time.sleep(0.3)
+        if page.evaluate(WIJK_VALUES_JS) != before:
+            changed = k
+            break
+    assert changed is not None, "the map did not follow the drag"
+    page.mouse.move(x + 14 * (changed + 1), y - 9 * (changed + 1))
+    page.mouse.up()
+    page.get_by_text(re.compile(r"laatste verplaatsing herberekend in \d+ ms")).wait_for()

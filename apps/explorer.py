@@ -294,6 +294,17 @@ def _md(text: object) -> str:
     return html.escape(str(text), quote=False).replace("*", "\\*").replace("_", "\\_").replace("`", "\\`")
 
 
+def _code(text: object) -> str:
+    """A value from a results folder as a Markdown code span (where backslash escapes would show)."""
+    return "`" + html.escape(str(text), quote=False).replace("`", "'") + "`"
+
+
+def _placeholder(text: str, height: int):
+    """An empty plot that says why it is empty, the words in its middle."""
+    return hv.Text(0.5, 0.5, text).opts(height=height, responsive=True, xaxis=None, yaxis=None, xlim=(0, 1), ylim=(0, 1),
+                                        toolbar=None, text_font_size="14pt", text_color="#555555")
+
+
 class FolderPicker(pn.viewable.Viewer):
     """Choose the folder and the results folder; shows what the folder holds."""
 
@@ -319,7 +330,7 @@ class FolderPicker(pn.viewable.Viewer):
         lines = []
         if results is not None:
             s = results.study
-            lines += [f"**{_md(s.name)}**: model `{_md(s.model)}`, ontwerp / design `{_md(s.design.method)}`",
+            lines += [f"**{_md(s.name)}**: model {_code(s.model)}, ontwerp / design {_code(s.design.method)}",
                       f"{len(results.runs)} / {results.n_expected} runs, {len(results.errors)} fouten / errors"]
             if s.description:
                 lines.append(_md(s.description))
@@ -379,7 +390,7 @@ class IndicesView(pn.viewable.Viewer):
     def plot(self, results, output):
         table = self.state.index_table()
         if not len(table):
-            return hv.Text(0, 0, "Geen indices / No indices yet").opts(height=300, xaxis=None, yaxis=None)
+            return _placeholder("Geen indices / No indices yet", 300)
         design = results.study.design
         label = display_label(output)
         if isinstance(design, MorrisDesign):
@@ -412,7 +423,7 @@ class ScatterView(pn.viewable.Viewer):
     def plot(self, results, output, x_input, point_id):
         means = self.state.means()
         if results is None or not len(means) or x_input is None:
-            return hv.Text(0, 0, "Nog geen runs / No runs yet").opts(height=320, responsive=True, xaxis=None, yaxis=None)
+            return _placeholder("Nog geen runs / No runs yet", 320)
         data = means[["point_id", x_input, output]].dropna()
         if len(data) > MAX_POINTS:
             data = data.sample(MAX_POINTS, random_state=0)
@@ -440,7 +451,7 @@ class ParallelView(pn.viewable.Viewer):
     def plot(self, results, output):
         means = self.state.means()
         if results is None or not len(means):
-            return hv.Text(0, 0, "Nog geen runs / No runs yet").opts(height=340, responsive=True, xaxis=None, yaxis=None)
+            return _placeholder("Nog geen runs / No runs yet", 340)
         inputs = results.study.parameter_names
         data = means.dropna(subset=[output])
         if len(data) > MAX_LINES:

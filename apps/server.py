@@ -10,7 +10,7 @@ from one process is what makes them work whichever command started it::
 ``python3 tasks.py app`` and ``python3 tasks.py explorer`` both run this module. The
 workshop's geography, network and baseline runs are loaded once per process
 (:func:`apps.workshop.warm_server`): before serving when the workshop is the page to
-open, in a background thread when the explorer is (so it shows at once).
+open, by the first workshop session when the explorer is (so the explorer shows at once).
 
 Two helpers for notebooks:
 
@@ -60,15 +60,6 @@ def explorer_page() -> pn.viewable.Viewable:
 def routes() -> dict[str, Callable[[], pn.viewable.Viewable]]:
     """URL path (without the slash) → page factory, one new page per session."""
     return {"workshop": workshop_page, "explorer": explorer_page}
-
-
-def warm_in_background() -> threading.Thread:
-    """Start loading the workshop's data without holding up the explorer."""
-    from apps.workshop import warm_server
-
-    thread = threading.Thread(target=warm_server, name="warm-workshop", daemon=True)
-    thread.start()
-    return thread
 
 
 def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False, threaded: bool = False, **kwargs):
@@ -147,8 +138,8 @@ def main(argv: list[str] | None = None) -> None:
 
         print("Loading Genk (geography, street network, baseline runs)…", flush=True)
         warm_server()
-    else:
-        warm_in_background()
+    # for the explorer, the workshop's data is loaded by the first workshop session (a few seconds, once):
+    # warming it in a thread beside the explorer's first page doubled that page's time (one GIL, two cores)
     first, other = args.open_app, next(name for name in APPS if name != args.open_app)
     label = {"workshop": "Workshop app", "explorer": "Study explorer"}
     print(f"{label[first]}: {urls[first]}", flush=True)

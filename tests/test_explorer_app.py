@@ -254,3 +254,24 @@ def test_text_from_a_results_folder_is_shown_as_text_not_markup(tmp_path):
     summary = FolderPicker._summary(state.results, state.message)
     assert "<img" not in summary and "&lt;img src=x onerror=alert(1)&gt;" in summary
     assert "\\*\\*bold\\*\\*" in summary
+
+
+# --------------------------------------------------------------------------- one server for both apps
+def test_tasks_app_and_explorer_both_serve_the_workshop_and_the_explorer_from_one_server(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    from apps import server
+
+    assert set(server.routes()) == {"workshop", "explorer"}
+    spec = importlib.util.spec_from_file_location("tasks", Path(__file__).resolve().parent.parent / "tasks.py")
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    started: list[list[str]] = []
+    monkeypatch.setattr(tasks, "ensure_venv", lambda *a, **k: None)
+    monkeypatch.setattr(tasks.subprocess, "call", lambda args, **kw: started.append([str(a) for a in args]) or 0)
+    tasks.main(["app"])
+    tasks.main(["explorer"])
+    app, explorer = started
+    assert app[1:] == ["-m", "apps.server", "--port", "5006"]
+    assert explorer[1:] == ["-m", "apps.server", "--port", "5007", "--open", "explorer"]

@@ -98,6 +98,8 @@ class SitePlannerApp(pn.viewable.Viewer):
         self.pt_note = pn.pane.Markdown(PT_NOTE, visible=False, sizing_mode="stretch_width",
                                         styles={"background": "#fff4d6", "padding": "4px 8px"})
         self.method_note = pn.pane.Markdown("", sizing_mode="stretch_width", styles={"font-size": "13px", "color": "#444"})
+        self.gtfs_file = pn.widgets.FileInput(accept=".zip", multiple=False)
+        self.gtfs_btn = pn.widgets.Button(label="Gebruik deze dienstregeling (GTFS) / use this timetable")
         self.totals = _df(None)
         self.wijk_table = _df(None)
         self.out_note = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -125,6 +127,7 @@ class SitePlannerApp(pn.viewable.Viewer):
         self.rob_btn = pn.widgets.Button(label="▶ Robuustheid (Dask) / Robustness (Dask)", color="primary")
         self.rob_table = _df(None)
         self.rob_status = pn.pane.Markdown("")
+        self.gtfs_status = pn.pane.Markdown("")
         # ---------------------------------------------------------- report
         self.report_btn = pn.widgets.FileDownload(callback=self._report_html, filename="raadsrapport-genk.html",
                                                   label="Rapport voor de raad (HTML) / council report", color="success")
@@ -158,6 +161,9 @@ class SitePlannerApp(pn.viewable.Viewer):
         self._on(self.add_venue, lambda: s.add_site(venue_id=self.venue.value))
         self._on(self.add_address, lambda: s.add_site(address=self.address.value))
         self._on(self.remove_btn, s.remove_site)
+        self._on(self.gtfs_btn, lambda: s.use_gtfs(self.gtfs_file.value, self.gtfs_file.filename or "gtfs.zip",
+                                                   schedule=self._schedule()) if self.gtfs_file.value else
+                 s.say("Kies eerst een GTFS-bestand (zip).", "Choose a GTFS file (zip) first.", "warning"))
         self._on(self.run_btn, self._simulate)
         self._on(self.rob_btn, self._robust)
         s.param.watch(self._refresh_all, ["version", "layout"])
@@ -257,7 +263,7 @@ class SitePlannerApp(pn.viewable.Viewer):
             return
         mode, band = s.mode, float(s.band)
         c = s.catchments
-        self.pt_note.visible = mode == "pt"
+        self.pt_note.visible = mode == "pt" and not s.uses_timetable
         self.method_note.object = (f"Reistijd / travel time ({AccessMode(mode).label_nl}): {c.method(mode, 'nl')} — "
                                    f"{c.method(mode, 'en')}. Bevolking / population: {c.engine.groups.assumption('nl')}")
         tot = c.totals(lay.name)
@@ -293,7 +299,8 @@ class SitePlannerApp(pn.viewable.Viewer):
         self.run_btn.disabled = r.running
 
     def _refresh_status(self, *_) -> None:
-        self.rob_status.object = html.escape(self.state.status)
+        self.rob_status.object = self.gtfs_status.object = html.escape(self.state.status)
+        self.gtfs_btn.disabled = self.state.busy
         self.rob_btn.disabled = self.state.busy
 
     def _refresh_sim(self, *_) -> None:
@@ -349,7 +356,8 @@ class SitePlannerApp(pn.viewable.Viewer):
     def tabs(self) -> pn.Tabs:
         kinds = ", ".join(f"{nl}/{en}" for nl, en in ROOM_LABELS.values())
         return pn.Tabs(
-            ("Bereik / Catchment", pn.Column(pn.Row(self.mode, self.band), self.pt_note, self.method_note, self.out_note,
+            ("Bereik / Catchment", pn.Column(pn.Row(self.mode, self.band), self.pt_note, self.method_note,
+                                             pn.Row(self.gtfs_file, self.gtfs_btn), self.gtfs_status, self.out_note,
                                              "#### Per site en vervoerswijze / per site and mode", self.totals,
                                              "#### Per wijk (kinderen en jongeren 0-17) / by wijk (children and youth)",
                                              self.wijk_table, sizing_mode="stretch_width")),

@@ -403,3 +403,25 @@ def test_the_app_imports_without_serving_and_escapes_what_a_planner_types(state)
     assert all("<img" not in str(text) for text in shown)
     assert "&lt;img" in app.message.object
     assert f"1. {hostile} (hoofdsite / main)" in app.site_select.options  # a Select shows its options as text
+
+
+def test_a_gtfs_feed_replaces_the_public_transport_assumption(genk, tmp_path):
+    from apps.planner.state import PlannerState
+    from tests.test_transit import write_tiny_feed
+
+    state = PlannerState(geo=genk, layouts=[])
+    from model.planner import example_layouts
+
+    for layout in example_layouts(genk)[:1]:
+        state._put(layout)
+    state.select("regina-mundi")
+    assert "assumption" in state.catchments.method("pt", "en") and not state.uses_timetable
+    home = genk.geocode("Stalenstraat 32")
+    site = state.current.main
+    feed = write_tiny_feed(tmp_path / "dl.zip", np.array([[home.x, home.y], [site.x, site.y]]))
+    state.use_gtfs(b"not a zip", "x.zip")
+    assert "geen zip" in state.message and "not a zip" in state.message
+    state.use_gtfs(feed.read_bytes(), "de-lijn.zip", wait=True, date="20260112", start="08:00", end="09:00", step_minutes=1)
+    assert state.uses_timetable and state.level == "success"
+    assert "de-lijn.zip (GTFS)" in state.catchments.method("pt", "en")
+    assert str(tmp_path) not in state.catchments.method("pt", "en")

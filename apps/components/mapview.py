@@ -144,7 +144,10 @@ class MapView(pn.viewable.Viewer):
         self._legend = pn.pane.HTML("", sizing_mode="stretch_width")
         self._layer_select = pn.widgets.Select(label="", options={}, sizing_mode="stretch_width")
         self._layer_select.param.watch(self._layer_chosen, "value")
-        self._tiles_toggle = pn.widgets.Checkbox.from_param(self.param.tiles, label="")
+        from .widgets import Tick
+
+        self._tiles_toggle = Tick(value=self.tiles)
+        self._tiles_toggle.param.watch(lambda e: setattr(self, "tiles", bool(e.new)), "value")
         self._catalogue_cache: tuple[str, list] | None = None
         s = self.state
         s.param.watch(self._redraw_all, ["lang"])
@@ -278,7 +281,7 @@ class MapView(pn.viewable.Viewer):
             self._layer_select.label = s.t("map_indicator")
             self._layer_select.options = {s.layer_label(k): k for k in s.layer_keys()}
             self._layer_select.value = s.map_layer if s.map_layer in s.layer_keys() else None
-            self._tiles_toggle.label = s.t("tiles")
+            self._tiles_toggle.text = s.t("tiles")
             self._legend.object = self._legend_html()
             self._redraw_wijken()
             self._redraw_points()

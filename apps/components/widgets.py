@@ -84,6 +84,29 @@ class MessageView(pn.viewable.Viewer):
 
 
 
+class Tick(pn.widgets.Toggle):
+    """A yes/no choice whose words are the button: a tap anywhere on them toggles it (☑ on, ☐ off).
+
+    Bokeh's checkbox puts its words beside the box, not in a label around it, so tapping
+    the words did nothing; this is a large toggle button instead.
+    """
+
+    text = param.String(default="", doc="the words, without the box")
+    _rename = {**pn.widgets.Toggle._rename, "text": None}
+
+    def __init__(self, **params):
+        params.setdefault("color", "primary")
+        params.setdefault("variant", "outline")
+        params.setdefault("sizing_mode", "stretch_width")
+        super().__init__(**params)
+        self.stylesheets = [*self.stylesheets, TOUCH_CSS, ".bk-btn { justify-content: flex-start; text-align: left; }"]
+        self.param.watch(self._show, ["value", "text"])
+        self._show()
+
+    def _show(self, *_):
+        self.label = ("☑ " if self.value else "☐ ") + self.text
+
+
 class NumberBox(pn.viewable.Viewer):
     """A number as people type it (``50.000``, ``€ 50.000,00``, ``2,5``), with its feedback right below.
 
@@ -277,7 +300,7 @@ class SchemaSection(pn.viewable.Viewer):
     # ------------------------------------------------------------------ construction
     def _make(self, kind: str, extra: Any, path: str):
         if kind == "bool":
-            return touch(pn.widgets.Checkbox(label=path, sizing_mode="stretch_width"))
+            return Tick(text=path)
         if kind == "number":
             f = self._numeric[path]
             return NumberBox.for_field(self.state, f, on_value=lambda v, p=path: self.state.set_value(p, v))
@@ -320,9 +343,9 @@ class SchemaSection(pn.viewable.Viewer):
                 widget.relabel()
             else:
                 info = self._model.model_fields[name]
-                widget.label = field_label(name, info.description or "", lang)
+                widget.text = field_label(name, info.description or "", lang)
                 if self.section == "central_site" and name == "enabled":
-                    widget.label = tr("site_enabled", lang)
+                    widget.text = tr("site_enabled", lang)
 
     # ------------------------------------------------------------------ syncing
     def _design_value(self, path: str):
@@ -469,7 +492,7 @@ class OfferEditor(pn.viewable.Viewer):
                                                         sizing_mode="stretch_width"))
         self.level = touch(pn.widgets.RadioButtonGroup(options={}, value=Level.SAMEN_DOEN.slug, color="primary",
                                                        variant="outline", sizing_mode="stretch_width"))
-        self.badge = touch(pn.widgets.Checkbox(value=False))
+        self.badge = Tick(value=False)
         self._numeric = {f.path: f for f in numeric_fields(OfferSpec)}
         self.numbers: dict[str, NumberBox] = {path: NumberBox.for_field(s, f, width=200) for path, f in self._numeric.items()}
         self.add = touch(pn.widgets.Button(color="success", sizing_mode="stretch_width", height=56))
@@ -597,7 +620,7 @@ class OfferEditor(pn.viewable.Viewer):
             self.themes.options = {theme_label(t, lang): t.value for t in Theme}
             self.level.label = s.t("level")
             self.level.options = {level_label(lv, lang): lv.slug for lv in (Level.ZIEN_DOEN, Level.SAMEN_DOEN, Level.ZELF_DOEN)}
-            self.badge.label = s.t("badge")
+            self.badge.text = s.t("badge")
             for box in self.numbers.values():
                 box.relabel()
             self.add.label, self.update.label = s.t("add_offer"), s.t("update_offer")

@@ -341,6 +341,68 @@ class PlannerState(param.Parameterized):
         self.select(layout.name)
         return True
 
+    # ------------------------------------------------------------------ public transport from a timetable
+    max_gtfs_bytes = 300_000_000
+
+    def use_gtfs(self, data: bytes, filename: str = "gtfs.zip", schedule: Callable | None = None, wait: bool = False,
+                 **feed_kw: Any):
+        """Public-transport minutes from a GTFS feed (e.g. De Lijn's) instead of the stated assumption.
+
+        The feed is read off the UI thread; until it is ready the assumption stays on screen.
+        Refusals (not a zip, no stops in Genk, too large) say why in Dutch and English, without paths.
+        """
+        import hashlib
+        import os
+        from pathlib import Path
+
+        if not data or len(data) > self.max_gtfs_bytes:
+            self.say("Geef een GTFS-bestand (zip) van hoogstens 300 MB.", "Give a GTFS file (zip) of at most 300 MB.")
+            return None
+        if not bytes(data[:2]) == b"PK":
+            self.say("Dit is geen zip-bestand; een GTFS-feed is een zip met stops.txt, stop_times.txt, ...",
+                     "This is not a zip file; a GTFS feed is a zip with stops.txt, stop_times.txt, ...")
+            return None
+        folder = Path(os.environ.get("LEERECO_VAR_DIR") or tempfile.gettempdir()) / "gtfs"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.zip"
+        path.write_bytes(data)
+        shown = "".join(c for c in str(filename) if c.isalnum() or c in "._- ")[:60] or "gtfs.zip"
+        self.param.update(busy=True, status="GTFS inlezen / reading GTFS ...")
+        back = schedule or (lambda f: f())
+
+        def work() -> None:
+            from model.transit import GtfsTransit
+
+            try:
+                transit = GtfsTransit.from_feed(self.geo, path, **feed_kw)
+                transit.feed_name = shown
+                catchments = LayoutCatchments(self.geo, list(self._layouts.values()), transit=transit)
+                back(lambda: self._gtfs_done(catchments, None))
+            except BaseException as exc:  # noqa: BLE001 - a refusal on screen
+                back(lambda exc=exc: self._gtfs_done(None, exc))
+
+        future = executor().submit(work)
+        if wait:
+            future.result()
+        return future
+
+    def _gtfs_done(self, catchments: LayoutCatchments | None, exc: BaseException | None) -> None:
+        self.param.update(busy=False, status="")
+        if exc is not None:
+            reason = type(exc).__name__ if not isinstance(exc, (ValueError, KeyError, LookupError)) else \
+                str(exc).split("/")[-1][:160]
+            self.say(f"Het GTFS-bestand kon niet gebruikt worden ({reason}); de aanname blijft.",
+                     f"The GTFS file could not be used ({reason}); the assumption stays.")
+            return
+        self.catchments = catchments
+        self.param.update(version=self.version + 1)
+        self.say("Openbaar vervoer volgt nu de dienstregeling (GTFS).", "Public transport now follows the timetable (GTFS).",
+                 "success")
+
+    @property
+    def uses_timetable(self) -> bool:
+        return getattr(self.catchments.engine.transit, "method", "") == "gtfs"
+
     # ------------------------------------------------------------------ simulation
     def simulate(self, names: list[str], n_seeds: int = 3, weeks: int = 26, scale: float = 0.02,
                  schedule: Callable | None = None, wait: bool = False) -> bool:

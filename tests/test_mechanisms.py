@@ -19,10 +19,11 @@ weight 1) with today's catalogue generated for its three venues:
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest
+from tiny_geography import ADJACENT_WIJK, HOME_WIJK, NEAR_VENUE, TinyGenk
 
 from model.compare import interval
 from model.domain import Channel
@@ -30,7 +31,6 @@ from model.mechanisms import MECHANISMS
 from model.model import LearningEcosystem
 from model.run import Results, collect_results
 from model.scenario import Scenario, validate_scenario
-from tiny_geography import ADJACENT_WIJK, HOME_WIJK, NEAR_VENUE, TinyGenk
 
 SEEDS = (1, 2, 3, 4, 5)
 WEEKS = 26
@@ -99,7 +99,7 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def run(scenario: str, seed: int, knock_out: str | None = None) -> tuple[LearningEcosystem, Results]:
     """One run of a named scenario on the tiny geography (cached: the designs share their base runs)."""
     model = LearningEcosystem(SCENARIOS[scenario], seed=seed, geography=GEO, population_scale=1.0, weeks=WEEKS,
@@ -316,3 +316,22 @@ def test_knocking_out_provider_adaptation_leaves_every_offer_unchanged_and_the_w
         assert sum(run("crowded", s, "provider_adaptation")[0].provider_changes.values()) == 0
     raises("crowded", "provider_adaptation", summary("waiting_list"))
     lowers("crowded", "provider_adaptation", summary("reach"))
+
+
+# =========================================================================== known bugs (strict xfail: fix the model, then drop the mark)
+@pytest.mark.xfail(strict=True, reason=(
+    "MODEL BUG: mentors are used above their hours. Mentor.step (model/agents.py) seats 'the last "
+    "fraction of a place' with chance free/weight, but draws again every week while the mentor is not "
+    "full, so a fraction of a place ends up taken almost always: 0.5 mentor places with residents of "
+    "weight 1 give 185 % utilisation; leerclubs at population_scale 0.02 gives 135 %, at 0.1 108 %. "
+    "Host.step has the same pattern for peer-group places."))
+def test_mentors_are_on_average_used_at_most_their_hours():
+    """Expected: mentor_utilisation (share of mentor hours in use, weekly mean) is at most 100 %."""
+    sc = _scenario("half_a_mentor", {"catalogue": {"enabled": True}, "providers": {"adaptation": False},
+                                     "mentors": {"enabled": True, "hours_per_week": 0.5, "hours_per_mentee": 1}}, {})
+    utilisation = []
+    for s in SEEDS[:3]:
+        model = LearningEcosystem(sc, seed=s, geography=GEO, population_scale=1.0, weeks=WEEKS)
+        model.run()
+        utilisation.append(collect_results(model).summary["mentor_utilisation"])
+    assert np.mean(utilisation) <= 100 + 1e-9, f"mentor utilisation {utilisation}"

@@ -114,13 +114,15 @@ def test_the_synthetic_file_refuses_a_name_that_would_look_real(tmp_path):
     assert is_synthetic(ex.write(tmp_path / "SYNTHETISCH-x.csv").name)
 
 
-def test_the_model_against_itself_with_its_own_values_falls_mostly_inside_the_bands(synthetic_frame):
-    """Calibrated to the truth, the bands hold the observed cells about as often as they should."""
+def test_the_true_values_fit_the_synthetic_pilot_better_than_the_default_ones(synthetic_frame, comparison):
+    """With the values that made the data, errors are smaller and most offers' weeks fall inside their bands."""
     truth = reference_scenario().with_values(EXAMPLE_VALUES)
     cmp = compare_uptake(synthetic_frame, truth, n_seeds=8, population_scale=SCALE, synthetic=True)
     fit = cmp.fit().set_index(["grouping", "measure"])
+    default = comparison.fit().set_index(["grouping", "measure"])
+    for key in [("total", "participants"), ("total", "new_participants")]:
+        assert fit.loc[key, "mae"] < default.loc[key, "mae"], key
     assert fit.loc[("offer_id", "participants"), "inside_share"] > 0.6
-    assert fit.loc[("total", "new_participants"), "inside_share"] >= 0.6
 
 
 def test_the_default_scenario_overpredicts_the_synthetic_pilot_and_raises_an_open_alert(comparison):

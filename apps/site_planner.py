@@ -283,7 +283,7 @@ class SitePlannerApp(pn.viewable.Viewer):
 
     def _refresh_access(self, *_) -> None:
         s = self.state
-        acc = s.catchments.places_by_wijk(list(s.layouts), mode="walk" if s.mode == "pt" else s.mode, method=s.method)
+        acc = s.catchments.places_by_wijk(list(s.layouts), mode=s.mode, method=s.method)
         acc = acc[acc["group"] == "all"].pivot_table(index="wijk", columns="layout", values="places_per_1000", sort=False)
         self.acc_table.object = acc.round(3).reset_index()
 

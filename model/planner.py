@@ -629,7 +629,7 @@ class SimulatedUse:
             g = df.groupby(keys, sort=False)
             out = g[["places", "sessions_per_week"]].first()
             for col in ("visitors_per_week", "waitlisted", "crowding"):
-                stats = g[col].apply(lambda s: _mean_interval(s.to_numpy(float)))
+                stats = g[col].apply(lambda s: _mean_interval(s.to_numpy(float), floor=0.0))
                 out[col] = [t[0] for t in stats]
                 out[f"{col}_lo"] = [t[1] for t in stats]
                 out[f"{col}_hi"] = [t[2] for t in stats]
@@ -644,7 +644,7 @@ class SimulatedUse:
         for name, runs in self.runs.items():
             table = pd.concat([r.wijk_table()[indicator].rename(r.seed) for r in runs], axis=1)
             for wijk, vals in table.iterrows():
-                mean, lo, hi = _mean_interval(vals.to_numpy(float))
+                mean, lo, hi = _mean_interval(vals.to_numpy(float), 0.0, 100.0 if indicator == "reach" else None)
                 rows.append({"layout": name, "wijk": wijk, "indicator": indicator, "mean": mean, "lo": lo, "hi": hi})
         return pd.DataFrame(rows)
 
@@ -655,7 +655,7 @@ class SimulatedUse:
             frame = pd.concat([r.by_group.assign(seed=r.seed) for r in runs])
             frame = frame[(frame["indicator"] == "reach") & frame["grouping"].isin(["age_group", "means"])]
             for (grouping, group), sub in frame.groupby(["grouping", "group"], sort=False):
-                mean, lo, hi = _mean_interval(sub["value"].to_numpy(float))
+                mean, lo, hi = _mean_interval(sub["value"].to_numpy(float), 0.0, 100.0)
                 rows.append({"layout": name, "grouping": grouping, "group": group, "mean": mean, "lo": lo, "hi": hi})
         return pd.DataFrame(rows)
 
@@ -674,9 +674,17 @@ class SimulatedUse:
         return pd.DataFrame(rows)
 
 
-def _mean_interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 90 % Student-t interval of the mean (the same recipe as paired differences)."""
-    return interval(np.asarray(values, float))
+def _mean_interval(values: np.ndarray, floor: float | None = None, ceiling: float | None = None) -> tuple[float, float, float]:
+    """Mean and 90 % Student-t interval of the mean (the same recipe as paired differences).
+
+    ``floor``/``ceiling`` clip the interval to what the quantity can be (no negative visitors, no reach above 100 %).
+    """
+    mean, lo, hi = interval(np.asarray(values, float))
+    if floor is not None and np.isfinite(lo):
+        lo = max(lo, floor)
+    if ceiling is not None and np.isfinite(hi):
+        hi = min(hi, ceiling)
+    return mean, lo, hi
 
 
 def _site_rooms(results, layout: Layout | None = None, weeks: int | None = None) -> pd.DataFrame:

@@ -245,6 +245,9 @@ def test_rooms_report_visitors_waiting_and_crowding_as_demand_over_places(simula
     rooms = simulated.rooms()
     hub = rooms[rooms["layout"] == "hub-en-satellieten"]
     assert {"rm", "winterslag", "waterschei", "zwartberg"} <= set(hub["site"])  # the satellites' rooms are there
+    for col in ("visitors_per_week", "waitlisted", "crowding"):  # intervals stay where the quantity can be
+        ok = rooms.dropna(subset=[f"{col}_lo"])
+        assert (ok[f"{col}_lo"] >= 0).all() and (ok[f"{col}_lo"] <= ok[col] + 1e-9).all()
     from model.planner import _site_rooms
 
     run = simulated.runs["regina-mundi"][0]

@@ -141,9 +141,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "too_short": ("{where}: te kort (minstens {min_length})", "{where}: too short (at least {min_length})"),
     "pattern": ("{where} = {value}: alleen letters, cijfers en _ . : - zijn toegelaten",
                 "{where} = {value}: only letters, digits and _ . : - are allowed"),
-    "age_order": ("{where}: age_min ({age_min}) ligt boven age_max ({age_max}); wissel ze om",
+    "age_order": ("{where}: de leeftijd vanaf ({age_min}) ligt boven de leeftijd tot ({age_max}); wissel ze om",
                   "{where}: age_min ({age_min}) is above age_max ({age_max}); swap them"),
-    "week_order": ("{where}: start_week ({start_week}) ligt na end_week ({end_week})",
+    "week_order": ("{where}: de startweek ({start_week}) ligt na de eindweek ({end_week})",
                    "{where}: start_week ({start_week}) is after end_week ({end_week})"),
     "duplicate_id": ("{where}: offers[{index}].id {id!r} komt twee keer voor; geef elk aanbod een eigen id",
                      "{where}: offers[{index}].id {id!r} is used twice; give each offer its own id"),
@@ -214,19 +214,16 @@ def render_problem(problem: Problem, lang: str = "en", labels: bool = False) -> 
     template = nl if lang == "nl" else en
     path = problem.dotted
     params = {"text": "", "line": "", "hint_nl": "", "hint_en": "", **_range_params(problem.path), **problem.params}
-    shown = path
-    if labels:
-        label = params.get("label_nl" if lang == "nl" else "label_en")
-        if label:
-            shown = label
-        elif problem.path:
-            shown = str(problem.path[-1])
-    where = shown if labels else (f"{problem.source}: {path}" if problem.source else path)
+    if labels:  # the screen: the field's label, or nothing where the problem is about a whole section
+        where = params.get("label_nl" if lang == "nl" else "label_en") or ""
+    else:
+        where = f"{problem.source}: {path}" if problem.source else path
     value = problem.value_excerpt or "…"
     try:
-        return template.format(source=problem.source, path=path, where=where, value=value, **params)
+        text = template.format(source=problem.source, path=path, where=where, value=value, **params)
     except (KeyError, IndexError, ValueError):
         return f"{problem.source}: {path}: {problem.code}"
+    return text.lstrip(": ") if labels and not where else text
 
 
 # ============================================================================ pydantic errors
@@ -475,7 +472,42 @@ def _line(mark) -> str:
     return f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
 
 
+def _flow_depth_line(text: str) -> int | None:
+    """The line where ``[``/``{`` nesting (outside quotes and comments) first passes :data:`MAX_DEPTH`, else None.
+
+    PyYAML spends about a second scanning a few thousand nested brackets before its composer
+    sees the depth: this pass refuses them at once.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth, line, quote, comment = 0, 1, "", False
+    for ch in text:
+        if ch == "\n":
+            line, comment = line + 1, False
+            continue
+        if comment:
+            continue
+        if quote:
+            if ch == quote:
+                quote = ""
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch == "#":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return None
+
+
 def _parse_yaml(text: str, source: str) -> Any:
+    deep = _flow_depth_line(text)
+    if deep is not None:
+        raise ScenarioProblems([Problem(source, (), "too_deep", {"line": f" line {deep}", "limit": MAX_DEPTH})])
     loader = _SafeScenarioLoader(text)
     try:
         node = loader.get_single_node()

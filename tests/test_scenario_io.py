@@ -122,7 +122,7 @@ def test_the_same_refusal_reads_in_dutch_and_english_from_its_structure():
     assert [p.code for p in err.problems] == ["age_order"]
     assert err.problems[0].params == {"age_min": 60, "age_max": 12}
     assert "age_min (60) is above age_max (12); swap them" in err.render("en")
-    assert "age_min (60) ligt boven age_max (12); wissel ze om" in err.render("nl")
+    assert "de leeftijd vanaf (60) ligt boven de leeftijd tot (12); wissel ze om" in err.render("nl")
 
 
 def test_labels_replace_raw_key_paths_for_the_screen():
@@ -145,3 +145,10 @@ def test_an_unknown_key_is_suggested_in_both_languages():
 def test_a_path_with_a_nul_byte_is_the_projects_own_error():
     with pytest.raises(ScenarioError):
         load_scenario("base\x00line")
+
+
+def test_a_rule_about_a_whole_offer_reads_without_raw_paths_on_the_screen():
+    err = refusal(OFFER + "    age_min: 60\n    age_max: 12\n")
+    nl = err.render("nl", labels=True)
+    assert nl == "de leeftijd vanaf (60) ligt boven de leeftijd tot (12); wissel ze om"
+    assert "levers" not in err.render("en", labels=True)

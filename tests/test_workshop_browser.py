@@ -351,3 +351,16 @@ def test_a_hostile_upload_is_refused_within_a_second_while_another_session_stays
     finally:
         ctx_a.close()
         ctx_b.close()
+
+
+def test_the_words_of_a_yes_no_choice_are_tappable_and_english_reaches_the_title(tab, app_url):
+    page = tab
+    page.goto(app_url)
+    wait_for_map(page)
+    page.get_by_text("Centrale plek", exact=True).first.click()
+    page.get_by_text("Er is een centrale plek").first.click()  # the words themselves
+    page.get_by_role("button", name="☑ Er is een centrale plek").wait_for()
+    page.get_by_role("button", name="English").click()
+    page.get_by_text("Leerecosysteem Genk: the workshop table").first.wait_for()
+    page.get_by_role("button", name="☑ There is a central site").wait_for()
+    page.get_by_text("Central site", exact=True).first.wait_for()

@@ -669,7 +669,9 @@ def test_hostile_uploads_are_refused_within_a_second_while_another_session_stays
     for callback in scheduled:
         callback()
     assert future.result(timeout=5) is None
-    assert time.perf_counter() - started < 1.0
+    took = time.perf_counter() - started
+    print(f"{name}: refused in {took:.3f} s; the other session's slowest change took {worst:.3f} s")
+    assert took < 1.0
     assert a.message.startswith("Dit scenariobestand wordt geweigerd") and f"{name}.yaml" in a.message
     assert worst < 0.25, f"the other session waited {worst:.3f} s"
     assert store.names() == []

@@ -112,6 +112,7 @@ class MonitorState(param.Parameterized):
         self.settings = settings or Settings()
         self.store = store
         self.job = Job()
+        self._upload = None
         self.stop = threading.Event()
         self._lock = threading.Lock()
 
@@ -120,9 +121,25 @@ class MonitorState(param.Parameterized):
         """Check an uploaded file (pure work: call it off the event loop) and keep it when valid."""
         from model.pilot.uptake import reference_for, validate_uptake
 
-        report = validate_uptake(data, filename or "upload.csv", reference_for(self.settings.scenario))
+        reference = reference_for(self.settings.scenario)
+        report = validate_uptake(data, filename or "upload.csv", reference)
         problems = report.problem_table("nl") if report.problems else None
         self._set_data(report.frame if report.ok else None, filename, is_synthetic(filename), problems, report.ok)
+        self._upload = (report, reference, data) if report.ok else None
+
+    def store_upload(self, name: str) -> str:
+        """Import the last valid upload as dataset ``name`` (once per content; synthetic data is noted as such)."""
+        from model.pilot.imports import save_upload
+
+        if self._upload is None:
+            return both("Er is geen geldig opgeladen bestand.", "There is no valid uploaded file.")
+        report, reference, data = self._upload
+        name = (name or "").strip() or ("synthetisch_voorbeeld" if self.synthetic else "deelname_pilot")
+        if self.synthetic and not is_synthetic(name):
+            name = f"synthetisch_{name}"  # never stored under a name that looks real
+        outcome = save_upload(report, name, reference, data, store=self.store,
+                              notes=SYNTHETIC_NOTE if self.synthetic else "")
+        return outcome.message("nl") + " / " + outcome.message("en")
 
     def use_synthetic(self) -> bytes:
         """Make the SYNTHETIC example (model output with stated values) and load it as if uploaded."""
@@ -353,6 +370,11 @@ class PilotMonitor(pn.viewable.Viewer):
                                           options=self._dataset_options())
         self.open = pn.widgets.Button(label=both("Open", "Open"), button_type="light")
         self.validation = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.dataset_name = pn.widgets.TextInput(label=both("Naam van de dataset", "Dataset name"),
+                                                 placeholder="deelname_pilot", max_length=80)
+        self.store_button = pn.widgets.Button(label=both("Bewaar in de store", "Save to the store"), button_type="light",
+                                              disabled=True)
+        self.stored = pn.pane.HTML("")
         # comparison
         self.compare = pn.widgets.Button(label=both("▶ Vergelijk met het model", "▶ Compare with the model"),
                                          button_type="primary", disabled=True)
@@ -390,6 +412,7 @@ class PilotMonitor(pn.viewable.Viewer):
         self.upload.param.watch(self._on_upload, "value")
         self.example.on_click(self._on_example)
         self.open.on_click(self._on_open)
+        self.store_button.on_click(self._on_store)
         self.compare.on_click(lambda _e: self._begin(self.state.start_comparison()))
         self.calibrate.on_click(self._on_calibrate)
         self.stop_button.on_click(lambda _e: self.state.stop.set())
@@ -407,7 +430,7 @@ class PilotMonitor(pn.viewable.Viewer):
                                                "docs/pilot-data.md)", "uptake per offer, week, wijk and age group "
                                                "(CSV or Excel; docs/pilot-data.md)")),
                          self.upload, self.example, pn.Row(self.datasets, self.open), self.validation,
-                         sizing_mode="stretch_width")
+                         pn.Row(self.dataset_name, self.store_button), self.stored, sizing_mode="stretch_width")
         comparison = pn.Column(pn.pane.Markdown(f"### {both('2. Vergelijking', '2. Comparison')}"), self.compare,
                                pn.Row(self.grouping, self.group, self.measure), self.band_plot,
                                pn.pane.Markdown(f"#### {both('Overeenkomst', 'Goodness of fit')}"), self.fit,
@@ -454,6 +477,11 @@ class PilotMonitor(pn.viewable.Viewer):
             await asyncio.to_thread(self.state.open_dataset, self.datasets.value)
             self.refresh()
 
+    async def _on_store(self, _event) -> None:
+        message = await asyncio.to_thread(self.state.store_upload, self.dataset_name.value)
+        self.stored.object = f"<p>{esc(message)}</p>"
+        self.datasets.options = self._dataset_options()
+
     def _on_calibrate(self, _event) -> None:
         params = list(self.parameters.value) or list(DEFAULT_PARAMETERS)
         self._begin(self.state.start_calibration(params, int(self.population.value), int(self.generations.value)))
@@ -483,10 +511,12 @@ class PilotMonitor(pn.viewable.Viewer):
         self.calibrate.disabled = busy or st.observed is None
         self.stop_button.disabled = not (busy and job.kind == "calibrate")
         self.save.disabled = busy or st.result is None
+        self.store_button.disabled = st._upload is None
         if st.version == self._seen_version:
             return
         self._seen_version = st.version
         self.validation.object = problems_html(st.problems, st.valid, st.source)
+        self.stored.object = ""
         cmp = st.comparison
         if cmp is not None:
             self.fit.object = fit_html(cmp.fit(("total", "offer_id", "wijk", "age_group", "cell")))

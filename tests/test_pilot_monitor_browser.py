@@ -35,6 +35,20 @@ def test_the_app_imports_without_serving_and_escapes_a_hostile_file_name(tmp_pat
     assert "NIET geldig" in text and monitor.compare.disabled  # nothing to compare from an invalid file
 
 
+def test_an_uploaded_synthetic_file_is_stored_under_a_synthetic_name_and_then_listed(tmp_path):
+    from apps.pilot_monitor import MonitorState, PilotMonitor, Settings
+
+    store = Store(tmp_path / "s.sqlite")
+    monitor = PilotMonitor(MonitorState(Settings(**TINY), store))
+    data = make_synthetic(weeks=2, population_scale=0.02).csv_bytes()
+    monitor.state.validate(data, "SYNTHETISCH-upload.csv")
+    monitor.refresh()
+    assert not monitor.store_button.disabled
+    message = monitor.state.store_upload("pilot_najaar")
+    assert "synthetisch_pilot_najaar" in message
+    assert store.dataset_versions("synthetisch_pilot_najaar")[0].notes.startswith("SYNTHETISCH")
+
+
 def test_a_stored_synthetic_dataset_is_labelled_when_picked(tmp_path):
     from apps.pilot_monitor import MonitorState, PilotMonitor, Settings
     from model.pilot.imports import import_uptake

@@ -90,8 +90,10 @@ class SitePlannerApp(pn.viewable.Viewer):
         self.add_venue = pn.widgets.Button(label="✚ Satelliet op locatie / satellite at venue")
         self.add_address = pn.widgets.Button(label="✚ Satelliet op adres / satellite at address")
         self.remove_btn = pn.widgets.Button(label="Verwijder site / remove site")
-        self.click = pn.widgets.Checkbox.from_param(self.map.param.click_places,
-                                                     label="Klik op de kaart plaatst de site / a click places the site")
+        self.click = pn.widgets.RadioButtonGroup.from_param(
+            self.map.param.click, options={"Klik: niets / click: nothing": "none", "Klik verplaatst de site / click moves the site":
+                                           "move", "Klik voegt satelliet toe / click adds a satellite": "add"},
+            orientation="vertical", color="light")
         # ---------------------------------------------------------- catchment
         self.mode = pn.widgets.RadioButtonGroup(options=MODE_LABELS, value=s.mode, color="light")
         self.band = pn.widgets.Select(label="Reistijd / travel time (min)", options=[5, 10, 15, 20, 30], value=s.band, width=160)
@@ -351,7 +353,7 @@ class SitePlannerApp(pn.viewable.Viewer):
             pn.Row(self.undo_btn, self.redo_btn), pn.Row(self.save_btn, self.del_btn), self.open_select, self.open_btn,
             "### Site", self.site_select, self.site_name, self.rooms, self.hours, self.permanent, self.guests, self.cost,
             self.apply_btn, "#### Plek / place", self.venue, pn.Row(self.to_venue, self.add_venue), self.address,
-            pn.Row(self.to_address, self.add_address), self.click, self.remove_btn, sizing_mode="stretch_width")
+            pn.Row(self.to_address, self.add_address), "Kaart / map", self.click, self.remove_btn, sizing_mode="stretch_width")
 
     def tabs(self) -> pn.Tabs:
         kinds = ", ".join(f"{nl}/{en}" for nl, en in ROOM_LABELS.values())

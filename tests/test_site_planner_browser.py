@@ -119,7 +119,7 @@ def test_define_two_layouts_compare_them_and_export_the_report(tab, tmp_path):
 
 def test_a_site_outside_genk_is_refused_when_clicked_and_the_page_shows_no_traceback(tab):
     page = tab
-    page.locator("input[type=checkbox]").first.check()  # the one checkbox: "Klik op de kaart plaatst de site"
+    page.get_by_role("button", name="Klik verplaatst de site / click moves the site").click()
     canvas = page.locator("canvas").first
     box = canvas.bounding_box()
     # the lower left of the map lies outside the municipality
@@ -127,6 +127,14 @@ def test_a_site_outside_genk_is_refused_when_clicked_and_the_page_shows_no_trace
     page.get_by_text(re.compile("ligt buiten Genk.*lies outside Genk")).wait_for(timeout=20_000)
     content = page.content()
     assert "Traceback" not in content and "/work/" not in content
+
+
+def test_a_click_on_the_map_adds_a_satellite(tab):
+    page = tab
+    page.get_by_role("button", name="Klik voegt satelliet toe / click adds a satellite").click()
+    x, y = page.evaluate(SITE_ON_SCREEN_JS)
+    page.mouse.click(x + 60, y - 60)  # a little north-east of Regina Mundi, inside Genk
+    page.get_by_label("Site", exact=True).locator("option", has_text="2. Site 2").wait_for(state="attached")
 
 
 SITE_ON_SCREEN_JS = """() => {

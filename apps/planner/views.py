@@ -5,7 +5,7 @@ Drawn with Bokeh in Web Mercator from the workshop's projected layers
 red dots that can be dragged (Bokeh's ``PointDrawTool``); while the planner drags, the
 server receives the pointer's position (``Pan`` events) and the catchment of that one
 site is recomputed (one routed column, tens of milliseconds), so the colours follow the
-hand. A tap places the site under edit there when "click places the site" is on.
+hand. A tap moves the site under edit there, or adds a satellite there, as the planner chose.
 """
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ class PlannerMap(pn.viewable.Viewer):
     """The map of the layout under edit."""
 
     state = param.ClassSelector(class_=PlannerState)
-    click_places = param.Boolean(default=False, doc="a tap on the map moves the site under edit there")
+    click = param.Selector(default="none", objects=["none", "move", "add"],
+                           doc="what a tap on the map does: nothing, move the site under edit there, add a satellite there")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -103,10 +104,13 @@ class PlannerMap(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------ events
     def _tapped(self, event) -> None:
-        if not self.click_places:
+        if self.click == "none":
             return
         x, y = from_mercator(event.x, event.y)
-        self.state.move_site(x, y, final=True)
+        if self.click == "move":
+            self.state.move_site(x, y, final=True)
+        else:
+            self.state.add_site(xy=(x, y))
 
     def _nearest(self, mx: float, my: float) -> str | None:
         d = self._sites.data

@@ -318,8 +318,8 @@ class SitePlannerApp(pn.viewable.Viewer):
                                                sort=False).reset_index()
             rooms = sim.rooms()
             if len(rooms):
-                self.rooms_table.object = rooms[["layout", "site", "room", "room_kind", "places", "visitors_per_week",
-                                                 "waitlisted", "crowding"]].round(2)
+                self.rooms_table.object = rooms[["layout", "site", "room", "room_kind", "places", "booked_share",
+                                                 "visitors_per_week", "visitors_per_session", "waitlisted", "crowding"]].round(2)
             a, b = s.compare_a, s.compare_b
             if a in sim.runs and b in sim.runs and a != b:
                 cmp = sim.compare(a, b)

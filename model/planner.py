@@ -612,9 +612,11 @@ class SimulatedUse:
         return pd.DataFrame(rows)
 
     def rooms(self) -> pd.DataFrame:
-        """Per layout, site and room: places, sessions, visitors per week, waiting list and crowding (intervals over seeds).
+        """Per layout, site and room: places, sessions, hours, visitors, waiting list and crowding (intervals over seeds).
 
-        ``visitors_per_week`` is the mean number taking part in the room's offers in a week;
+        ``visitors_per_week`` is the mean number taking part in the room's offers in a week,
+        ``visitors_per_session`` the same per session (the room's hour block: the model's timetable
+        counts weekly room hours, not days); ``booked_share`` is booked hours over opening hours;
         ``crowding`` is demand over places: (visitors per week + those turned away per week) / places.
         """
         frames = []
@@ -627,8 +629,8 @@ class SimulatedUse:
             df = pd.concat(per, ignore_index=True)
             keys = ["site", "room", "room_kind"]
             g = df.groupby(keys, sort=False)
-            out = g[["places", "sessions_per_week"]].first()
-            for col in ("visitors_per_week", "waitlisted", "crowding"):
+            out = g[["places", "sessions_per_week", "hours_booked", "hours_open", "booked_share"]].first()
+            for col in ("visitors_per_week", "visitors_per_session", "waitlisted", "crowding"):
                 stats = g[col].apply(lambda s: _mean_interval(s.to_numpy(float), floor=0.0))
                 out[col] = [t[0] for t in stats]
                 out[f"{col}_lo"] = [t[1] for t in stats]
@@ -699,6 +701,7 @@ def _site_rooms(results, layout: Layout | None = None, weeks: int | None = None)
         for b in site.itertuples():
             rows.append({"site": main_id, "room": b.room, "room_kind": b.room_kind, "offer_id": b.offer_id,
                          "places": float(b.places), "sessions_per_week": float(b.sessions_per_week),
+                         "hours_booked": float(b.hours_per_week), "hours_open": layout.main.hours_per_week if layout else np.nan,
                          "participants": float(b.participants), "visitors_per_week": float(weekly.get(b.offer_id, 0.0)),
                          "waitlisted": float(b.waitlisted)})
     off = results.by_offer
@@ -714,15 +717,23 @@ def _site_rooms(results, layout: Layout | None = None, weeks: int | None = None)
             sessions = max(1, min(SATELLITE_SESSIONS_MAX, int(s.hours_per_week // SESSION_HOURS)))
             rows.append({"site": s.site_id, "room": room.name, "room_kind": room.kind, "offer_id": o.offer_id,
                          "places": float(room.capacity * sessions), "sessions_per_week": float(sessions),
+                         "hours_booked": sessions * SESSION_HOURS, "hours_open": s.hours_per_week,
                          "participants": float(o.participants), "visitors_per_week": float(weekly.get(o.offer_id, 0.0)),
                          "waitlisted": float(o.waitlisted)})
-    cols = ["site", "room", "room_kind", "offer_id", "places", "sessions_per_week", "participants", "visitors_per_week",
+    cols = ["site", "room", "room_kind", "offer_id", "places", "sessions_per_week", "hours_booked", "hours_open",
+            "participants", "visitors_per_week",
             "waitlisted"]
     df = pd.DataFrame(rows, columns=cols)
     g = df.groupby(["site", "room", "room_kind"], sort=False)
     out = g[["places", "participants", "visitors_per_week", "waitlisted"]].sum()
     out["sessions_per_week"] = g["sessions_per_week"].sum()
+    out["hours_booked"] = g["hours_booked"].sum()
+    out["hours_open"] = g["hours_open"].first()
     out = out.reset_index()
+    # the room's weekly hours in use, and visitors per session (a session is the room's hour block)
+    out["booked_share"] = np.where(out["hours_open"] > 0, out["hours_booked"] / out["hours_open"], np.nan)
+    out["visitors_per_session"] = np.where(out["sessions_per_week"] > 0, out["visitors_per_week"] / out["sessions_per_week"],
+                                           np.nan)
     out["crowding"] = np.where(out["places"] > 0, (out["visitors_per_week"] + out["waitlisted"] / weeks) / out["places"],
                                np.nan)
     return out

@@ -346,8 +346,13 @@ def build_report(catchments: LayoutCatchments, *, sim: SimulatedUse | None = Non
                                                                                  rooms["waitlisted_hi"])],
                 "drukte / crowding": [_ci(m, l, h, 2) for m, l, h in zip(rooms["crowding"], rooms["crowding_lo"],
                                                                           rooms["crowding_hi"])]})
-            parts.append(_table(r[["layout", "site", "room", "room_kind", "places", "sessions_per_week",
-                                   "bezoekers/week / visitors/week", "wachtlijst / waiting list", "drukte / crowding"]],
+            r["bezet / booked (%)"] = (100 * rooms["booked_share"]).round(0)
+            r["per sessie / per session"] = [_ci(m, l, h) for m, l, h in zip(rooms["visitors_per_session"],
+                                                                         rooms["visitors_per_session_lo"],
+                                                                         rooms["visitors_per_session_hi"])]
+            parts.append(_table(r[["layout", "site", "room", "room_kind", "places", "sessions_per_week", "bezet / booked (%)",
+                                   "bezoekers/week / visitors/week", "per sessie / per session", "wachtlijst / waiting list",
+                                   "drukte / crowding"]],
                                 "Gebruik per ruimte (drukte = vraag / plaatsen) / use per room (crowding = demand over places)"))
         grp = sim.by_group()
         tables["bereik_per_groep_gesimuleerd"] = grp

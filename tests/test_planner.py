@@ -255,6 +255,9 @@ def test_rooms_report_visitors_waiting_and_crowding_as_demand_over_places(simula
     expected = (per["visitors_per_week"] + per["waitlisted"] / simulated.weeks) / per["places"]
     assert np.allclose(per["crowding"], expected)
     assert (per["places"] > 0).all() and (per["visitors_per_week"] >= 0).all()
+    # the main site's rooms book at most their opening hours; a session's visitors are the week's over its sessions
+    assert (per["hours_booked"] <= per["hours_open"] + 1e-9).all()
+    assert np.allclose(per["visitors_per_session"], per["visitors_per_week"] / per["sessions_per_week"])
 
 
 def test_uptake_by_wijk_and_group_and_cost_per_participant(simulated, two_layouts):

@@ -599,6 +599,15 @@ class SimulatedUse:
                 rows.append({"layout": layout, "indicator": ind, "mean": mean, "lo": lo, "hi": hi, "n": int(np.isfinite(v).sum())})
         return pd.DataFrame(rows)
 
+    def unscheduled(self) -> pd.DataFrame:
+        """Per layout, the site offers that found no free room hours (the same in every run: the timetable is pure)."""
+        rows = [{"layout": name, "offer_id": o} for name, runs in self.runs.items() for o in runs[0].unscheduled]
+        return pd.DataFrame(rows, columns=["layout", "offer_id"])
+
+    def warnings(self) -> dict[str, list[str]]:
+        """Per layout, the levers that cannot bite (``model.run.lever_warnings``), e.g. a site nobody holds an offer in."""
+        return {name: list(runs[0].warnings) for name, runs in self.runs.items() if runs and runs[0].warnings}
+
     def compare(self, a: str, b: str, names: Sequence[str] = PLANNER_INDICATORS) -> pd.DataFrame:
         """``a`` minus ``b`` per indicator over paired seeds, with a 90 % interval and a verdict (inside the noise: unclear)."""
         rows = []

@@ -354,6 +354,15 @@ def build_report(catchments: LayoutCatchments, *, sim: SimulatedUse | None = Non
                                    "bezoekers/week / visitors/week", "per sessie / per session", "wachtlijst / waiting list",
                                    "drukte / crowding"]],
                                 "Gebruik per ruimte (drukte = vraag / plaatsen) / use per room (crowding = demand over places)"))
+        uns = sim.unscheduled()
+        tables["zonder_ruimte"] = uns
+        for name in sim.runs:
+            missing = uns.loc[uns["layout"] == name, "offer_id"].tolist()
+            parts.append(f"<p><b>{esc(name)}</b>: {len(missing)} aanbod zonder vrije uren in een ruimte / offers that found "
+                         f"no free room hours{': ' + esc(', '.join(missing[:12])) if missing else ''}"
+                         f"{' …' if len(missing) > 12 else ''}.</p>")
+        for name, warns in sim.warnings().items():
+            parts.append(f"<p class='noise'>Let op / note ({esc(name)}): {esc('; '.join(warns))}</p>")
         grp = sim.by_group()
         tables["bereik_per_groep_gesimuleerd"] = grp
         g = grp.assign(value=[_ci(m, l, h) for m, l, h in zip(grp["mean"], grp["lo"], grp["hi"])])

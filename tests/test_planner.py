@@ -431,3 +431,10 @@ def test_a_gtfs_feed_replaces_the_public_transport_assumption(genk, tmp_path):
     assert state.uses_timetable and state.level == "success"
     assert "de-lijn.zip (GTFS)" in state.catchments.method("pt", "en")
     assert str(tmp_path) not in state.catchments.method("pt", "en")
+
+
+def test_a_new_site_that_nobody_holds_an_offer_in_is_flagged_after_simulation(genk):
+    main = site_at_venue(genk, "regina_mundi", "main", rooms=ROOMS)
+    sim = simulate_layouts([Layout("leeg", (main,))], n_seeds=2, weeks=2, population_scale=0.01)
+    assert any("nobody holds an offer there" in w for w in sim.warnings()["leeg"])
+    assert sim.unscheduled().empty

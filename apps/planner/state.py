@@ -427,8 +427,10 @@ class PlannerState(param.Parameterized):
             if self.compare_a not in names or self.compare_b not in names or self.compare_a == self.compare_b:
                 self.param.update(compare_a=names[0], compare_b=names[-1])
             self.param.update(sim_version=self.sim_version + 1, status="")
+            warns = self.sim.warnings()
+            note = "".join(f" Let op / note ({n}): {'; '.join(w)}." for n, w in warns.items())
             self.say(f"{plan.n_runs} runs klaar in {computed['seconds']:.0f} s.", f"{plan.n_runs} runs done in "
-                     f"{computed['seconds']:.0f} s.", "success")
+                     f"{computed['seconds']:.0f} s.{note}", "warning" if warns else "success")
 
         if wait:
             return self.runs.run(plan, done)

@@ -76,6 +76,23 @@ class Provider(mesa.Agent):
                     model.provider_changes["follow_on"] += 1
 
 
+def fill_fraction(agent: mesa.Agent, free: float, weight: float, rng: np.random.Generator) -> bool:
+    """Whether the last fraction of a place (``free`` < one resident's ``weight``) is filled.
+
+    Once per vacancy, with chance ``free / weight``: a simulated resident stands for ``weight``
+    people, so a place a third as large is taken a third of the time, and the expected load is
+    the true number of places at any population scale. A refused fraction is not drawn again
+    until the vacancy changes (else it would be filled almost surely within weeks).
+    """
+    if abs(getattr(agent, "_refused_free", -1.0) - free) < 1e-9:
+        return False
+    if rng.random() < free / weight:
+        agent._refused_free = -1.0
+        return True
+    agent._refused_free = free
+    return False
+
+
 class Mentor(mesa.Agent):
     """A mentor who knows the offer and helps compose a learning path, within their hours (seed §3)."""
 
@@ -99,8 +116,8 @@ class Mentor(mesa.Agent):
         if free <= 0 or pool.size == 0:
             return
         take = pool[np.cumsum(model.pop.weight[pool]) <= free + 1e-9]
-        if take.size == 0 and model.streams["mentors"].random() < free / model.pop.weight[pool[0]]:
-            take = pool[:1]  # the last fraction of a place: taken with that chance (unbiased at any scale)
+        if take.size == 0:
+            take = pool[:1] if fill_fraction(self, free, model.pop.weight[pool[0]], model.streams["mentors"]) else take
         model.start_mentorship(take, self)
 
 
@@ -128,8 +145,8 @@ class Host(mesa.Agent):
         if free > 0:
             pool = model.peer_candidates()
             take = pool[np.cumsum(pop.weight[pool]) <= free + 1e-9]
-            if take.size == 0 and pool.size and model.streams["peer"].random() < free / pop.weight[pool[0]]:
-                take = pool[:1]
+            if take.size == 0 and pool.size:
+                take = pool[:1] if fill_fraction(self, free, pop.weight[pool[0]], model.streams["peer"]) else take
             model.join_peer_group(take, self)
             members = np.union1d(members, take)
         model.peer_members_progress(members)
@@ -177,9 +194,11 @@ class Club(mesa.Agent):
         self.open_left -= cost_eur
 
     def step(self) -> None:
-        """A new budget year every 52 weeks."""
+        """A new budget year every 52 weeks: the budget and each member's cap start afresh."""
         if self.model.week > 1 and (self.model.week - 1) % 52 == 0:
             self.new_year()
+            pop = self.model.pop
+            pop.funded_eur[pop.wijk == self.wijk] = 0.0
 
 
-__all__ = ["Club", "FOLLOW_ON_SHARE", "Host", "Mentor", "Provider"]
+__all__ = ["Club", "FOLLOW_ON_SHARE", "Host", "Mentor", "Provider", "fill_fraction"]

@@ -646,7 +646,7 @@ class LearningEcosystem(mesa.Model):
         pop = self.pop
         ended = (pop.mentored_until > 0) & (pop.mentored_until < self.week)
         self.mentor_of[ended] = -1
-        pop.mentored_until[ended] = 0
+        pop.mentored_until[ended] = -1  # a mentorship once per resident: mentors reach the next in line
 
     def mentor_candidates(self) -> np.ndarray:
         """Residents reached by a mentor this week and not yet taken on, in the scenario's priority order.

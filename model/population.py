@@ -72,7 +72,7 @@ class Population:
     badges: np.ndarray  # int earned
     badges_unused: np.ndarray  # int
     opportunities: np.ndarray  # int taken
-    mentored_until: np.ndarray  # int week, 0 = never
+    mentored_until: np.ndarray  # int last week of the mentorship; 0 = never mentored, -1 = mentorship ended
     peer_until: np.ndarray  # int week
     is_teacher: np.ndarray  # bool
     club_member: np.ndarray  # bool
@@ -89,7 +89,7 @@ class Population:
 
     @property
     def mentored(self) -> np.ndarray:
-        return self.mentored_until > 0
+        return self.mentored_until != 0
 
     def age_group(self) -> np.ndarray:
         labels = np.array([g[0] for g in AGE_GROUPS], dtype=object)

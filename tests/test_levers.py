@@ -318,12 +318,7 @@ def test_a_site_nobody_holds_an_offer_in_is_warned_about_by_its_key():
     assert not any(w.startswith("levers.central_site:") for w in lever_warnings(load_scenario("regina-mundi-hub")))
 
 
-# =========================================================================== known bugs (strict xfail: fix the model, then drop the mark)
-@pytest.mark.xfail(strict=True, reason=(
-    "MODEL BUG: the cap per member never starts afresh. Club.new_year (model/agents.py) renews the "
-    "budgets but Population.funded_eur ('paid by the club budget this year') is never reset, so "
-    "LearningEcosystem._fundable/_pay (model/model.py) refuse every member who reached "
-    "cap_per_member_eur in year 1 for ever (README rule 6: budgets and caps start afresh every 52 weeks)."))
+# =========================================================================== once bugs, now fixed
 def test_the_cap_per_member_starts_afresh_every_year():
     """Expected: with an ample budget the second year spends about what the first did."""
     sc = clubs(budget_eur_per_year=1_000_000, cap_per_member_eur=200).with_values(

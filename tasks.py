@@ -7,6 +7,7 @@
     python3 tasks.py explorer serve the study explorer (results of sensitivity studies)
     python3 tasks.py lab      start JupyterLab in the project's environment
     python3 tasks.py refresh  download current OSM/Statbel data for Genk (needs internet)
+    python3 tasks.py mutate   mutation testing of the model's rule code (slow; not part of `test`)
 
 The virtual environment is (re)installed only when pyproject.toml changed since the
 last install (a hash stamp in .venv/), so the second call starts at once.
@@ -52,7 +53,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     command, rest = argv[0], argv[1:]
-    ensure_venv()
+    ensure_venv("test,mutation" if command == "mutate" else "test")
     if command == "app":
         return run("-m", "apps.server", "--port", "5006", *rest)  # /workshop, and /explorer beside it
     if command == "test":
@@ -75,6 +76,11 @@ def main(argv: list[str]) -> int:
                                 "--ContentsManager.pre_save_hook=apps.server.strip_outputs_before_save", *rest], cwd=ROOT)
     if command == "refresh":
         return run("-m", "model.data", "refresh", *rest)
+    if command == "mutate":
+        # [tool.mutmut] in pyproject.toml says what is mutated and which tests must kill the mutants
+        code = subprocess.call([str(BIN / "mutmut"), "run", *rest], cwd=ROOT)
+        subprocess.call([str(BIN / "mutmut"), "results"], cwd=ROOT)
+        return code
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2
 

@@ -80,9 +80,14 @@ class TabBar(pn.viewable.Viewer):
         super().__init__(**params)
         self.buttons = [pn.widgets.Button(label=key, color="primary", variant="outline", height=46, margin=(2, 3),
                                           stylesheets=[TAB_CSS], css_classes=["tab-button"]) for key in self.sections]
+        self.bodies = [pn.Column(view, sizing_mode="stretch_width", visible=(i == 0)) for i, view in enumerate(self.sections.values())]
+        args = {f"b{k}": body for k, body in enumerate(self.bodies)} | {f"t{k}": b for k, b in enumerate(self.buttons)}
         for i, button in enumerate(self.buttons):
             button.on_click(lambda e, i=i: setattr(self, "active", i))
-        self.bodies = [pn.Column(view, sizing_mode="stretch_width", visible=(i == 0)) for i, view in enumerate(self.sections.values())]
+            # switch at once in the browser too, without waiting for the server (a busy machine, a slow network)
+            code = "".join(f"b{k}.visible = {str(k == i).lower()}; t{k}.button_type = 'primary';"
+                           for k in range(len(self.bodies)))
+            button.js_on_click(args=args, code=code)
         self.header = pn.FlexBox(*self.buttons, flex_wrap="wrap", sizing_mode="stretch_width", css_classes=["tab-bar"],
                                  styles={"border-bottom": "2px solid #0072B2", "margin-bottom": "6px"})
         self.param.watch(self._show, "active")

@@ -168,7 +168,7 @@ def test_design_the_central_site_rooms_appear_and_go_on_the_screen(tab, app_url)
     wait_for_map(page)
     page.get_by_text("Centrale plek", exact=True).first.click()
     rooms = page.get_by_label("Naam ruimte").filter(visible=True)
-    assert rooms.count() == 1
+    wait_until(page, "() => 0", lambda _: rooms.count() == 1, timeout=30)
     page.get_by_role("button", name="✚ Ruimte").first.click()
     wait_until(page, "() => 0", lambda _: rooms.count() == 2, timeout=10)
     assert rooms.count() == 2

@@ -56,12 +56,14 @@ def comparison_report(cmp: PilotComparison, lang: str = "nl") -> str:
     pct = int(round(100 * cmp.band))
     if en:
         lines += [f"# Pilot monitor: {cmp.label('en')} against scenario {cmp.scenario}",
-                  f"Weeks 1-{cmp.weeks}, {cmp.observed['offer_id'].nunique()} offers observed; prediction: "
+                  f"Weeks 1-{cmp.weeks}, {cmp.observed['offer_id'].nunique()} offers with rows in the data "
+                  f"({'the offers reported' if cmp.offers is not None else 'every offer of the scenario compared; a missing row is 0'}); prediction: "
                   f"{len(cmp.seeds)} replications at {100 * cmp.population_scale:g} % of the population, "
                   f"{pct} % bands. Participants compare with the model's enrolments.", "", "## Goodness of fit"]
     else:
         lines += [f"# Pilootmonitor: {cmp.label('nl')} tegenover scenario {cmp.scenario}",
-                  f"Week 1-{cmp.weeks}, {cmp.observed['offer_id'].nunique()} aanbod waargenomen; voorspelling: "
+                  f"Week 1-{cmp.weeks}, {cmp.observed['offer_id'].nunique()} aanbod met rijen in de gegevens "
+                  f"({'het gemelde aanbod' if cmp.offers is not None else 'al het aanbod van het scenario vergeleken; een ontbrekende rij is 0'}); voorspelling: "
                   f"{len(cmp.seeds)} herhalingen met {100 * cmp.population_scale:g} % van de bevolking, "
                   f"banden van {pct} %. Deelnemers worden vergeleken met de inschrijvingen van het model.", "",
                   "## Overeenkomst"]

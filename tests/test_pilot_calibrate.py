@@ -139,3 +139,19 @@ def test_summary_statistics_are_square_roots_of_counts_by_week_age_wijk_group_an
 def test_calibrating_something_that_is_not_an_uncertainty_is_refused(synthetic_observed):
     with pytest.raises(ValueError, match="not an uncertain parameter"):
         calibrate(synthetic_observed, "baseline", ["levers.mentors.hours_per_week"])
+
+
+def test_the_posterior_and_the_prediction_draw_as_bokeh_figures_labelled_synthetic(calibration, synthetic_observed):
+    import holoviews as hv
+
+    from model.pilot.report import band_figure, calibration_report, posterior_figure
+
+    result, _ = calibration
+    fig = hv.render(posterior_figure(result), backend="bokeh")
+    titles = [c.title.text for c in fig.children[0].children if hasattr(c, "title")] if hasattr(fig, "children") else []
+    assert calibration_report(result, "en").startswith("*** SYNTHETIC")
+    pred = predict("baseline", result, synthetic_observed, weeks=WEEKS + 1, n_draws=2, population_scale=0.02)
+    plot = band_figure(pred[pred["measure"] == "participants"], "prediction", result.synthetic)
+    hv.render(plot, backend="bokeh")
+    assert plot.opts.get().kwargs["title"].startswith("SYNTHETISCH / SYNTHETIC")
+    assert titles == [] or all(t.startswith("SYNTHETISCH") for t in titles)

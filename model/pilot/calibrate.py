@@ -444,7 +444,8 @@ def screen_parameters(
     """Which uncertainties the summary statistics can see: each set to its lower and upper bound on paired seeds.
 
     Returns one row per parameter: ``effect`` (the largest change of a summary statistic
-    between the bounds, in units of its standard deviation between replications),
+    between the bounds, in units of its standard deviation between replications, at least
+    0.5 on the square-root scale),
     ``no_effect`` (the statistics do not move at all: the mechanism is off in this
     scenario) and ``informed`` (effect at least 2).
     """
@@ -472,8 +473,9 @@ def screen_parameters(
     names = summaries.names()
     arr = np.array([[st[k] for k in names] for st in stats])
     b = arr[:n_seeds]
-    noise = b.std(axis=0, ddof=1) if n_seeds > 1 else np.ones(len(names))
-    noise = np.where(noise > 0, noise, np.nan)
+    # On the square-root scale a count's noise is at least about 0.5 (Poisson); the floor keeps
+    # statistics that barely vary between a few seeds from looking infinitely informative.
+    noise = np.maximum(b.std(axis=0, ddof=1) if n_seeds > 1 else np.zeros(len(names)), 0.5)
     rows = []
     for i, p in enumerate(parameters):
         lo = arr[n_seeds + 2 * i * n_seeds: n_seeds + (2 * i + 1) * n_seeds]

@@ -145,12 +145,14 @@ def posterior_figure(result, height: int = 240):
         r = result.intervals.loc[p]
         edges = np.linspace(r["prior_lo"], r["prior_hi"], 26)
         counts, _ = np.histogram(result.posterior[p], bins=edges, weights=result.posterior["weight"], density=True)
-        hist = hv.Histogram((edges, counts), p, "dichtheid / density").opts(color="#6baed6", line_color=None)
+        name = p.split(".")[-1]
+        hist = hv.Histogram((edges, counts), kdims=[name], vdims=["density"]).opts(color="#6baed6", line_color=None,
+                                                                                  ylabel="dichtheid / density")
         lo = hv.VLine(r["lo"]).opts(color="#08519c", line_dash="dashed")
         hi = hv.VLine(r["hi"]).opts(color="#08519c", line_dash="dashed")
         med = hv.VLine(r["median"]).opts(color="#d95f02")
         plots.append((hist * lo * hi * med).opts(title=_title(f"{r['label_nl']} / {r['label_en']}", result.synthetic),
-                                                 height=height, width=320, xlabel=p.split(".")[-1]))
+                                                 height=height, width=320, xlabel=name))
     return hv.Layout(plots).cols(2)
 
 

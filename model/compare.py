@@ -20,6 +20,7 @@ better or worse follows the indicator's direction
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,12 @@ def replication_seeds(n: int, entropy: int = DEFAULT_ENTROPY) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(int(entropy)).generate_state(int(n), dtype=np.uint32)]
 
 
+@functools.lru_cache(maxsize=64)
+def _t_quantile(confidence: float, dof: int) -> float:
+    """Student-t quantile of a two-sided interval (cached: a comparison asks it hundreds of times)."""
+    return float(stats.t.ppf(0.5 + confidence / 2, dof))
+
+
 def interval(diffs: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     """Mean and two-sided Student-t interval of paired differences.
 
@@ -70,7 +77,7 @@ def interval(diffs: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE
     if d.size == 1:
         return mean, -math.inf, math.inf
     sd = float(d.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, d.size - 1)) * sd / math.sqrt(d.size)
+    half = _t_quantile(confidence, d.size - 1) * sd / math.sqrt(d.size)
     return mean, mean - half, mean + half
 
 

@@ -20,6 +20,7 @@ import difflib
 from typing import Any, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from model.domain import Level, Opportunity, ProviderType, Theme
 
@@ -50,9 +51,9 @@ class PlaceSpec(_Strict):
     @model_validator(mode="after")
     def _complete(self) -> "PlaceSpec":
         if self.kind == "venue" and not self.venue_id:
-            raise ValueError("a place of kind 'venue' needs venue_id (a venue_id from data/providers.csv)")
+            raise PydanticCustomError("venue_needs_id", "a place of kind 'venue' needs venue_id (a venue_id from data/providers.csv)")
         if self.kind == "point" and (self.lon is None or self.lat is None):
-            raise ValueError("a place of kind 'point' needs lon and lat (WGS84, inside Genk)")
+            raise PydanticCustomError("point_needs_lonlat", "a place of kind 'point' needs lon and lat (WGS84, inside Genk)")
         return self
 
     def describe(self) -> str:
@@ -98,9 +99,11 @@ class OfferSpec(_Strict):
     @model_validator(mode="after")
     def _ranges(self) -> "OfferSpec":
         if self.age_min > self.age_max:
-            raise ValueError(f"age_min ({self.age_min}) is above age_max ({self.age_max}); swap them")
+            raise PydanticCustomError("age_order", "age_min ({age_min}) is above age_max ({age_max}); swap them",
+                                      {"age_min": self.age_min, "age_max": self.age_max})
         if self.start_week > self.end_week:
-            raise ValueError(f"start_week ({self.start_week}) is after end_week ({self.end_week})")
+            raise PydanticCustomError("week_order", "start_week ({start_week}) is after end_week ({end_week})",
+                                      {"start_week": self.start_week, "end_week": self.end_week})
         return self
 
     @property
@@ -198,7 +201,8 @@ class PlaylistSpec(_Strict):
     @model_validator(mode="after")
     def _ages(self) -> "PlaylistSpec":
         if self.age_min > self.age_max:
-            raise ValueError(f"age_min ({self.age_min}) is above age_max ({self.age_max}); swap them")
+            raise PydanticCustomError("age_order", "age_min ({age_min}) is above age_max ({age_max}); swap them",
+                                      {"age_min": self.age_min, "age_max": self.age_max})
         return self
 
 
@@ -249,7 +253,8 @@ class Levers(_Strict):
         seen: set[str] = set()
         for i, offer in enumerate(self.offers):
             if offer.id in seen:
-                raise ValueError(f"offers[{i}].id {offer.id!r} is used twice; give each offer its own id")
+                raise PydanticCustomError("duplicate_id", "offers[{index}].id {id!r} is used twice; give each offer its own id",
+                                          {"index": i, "id": offer.id})
             seen.add(offer.id)
         return self
 

@@ -576,10 +576,12 @@ class Store:
             raise StoreError(f"the link names no scenario (expected ?scenario=<name>&revision=<n>, got {dict(query)!r})")
         if number in (None, ""):
             return self.latest(name)
-        try:
-            return self.revision(name, int(number))
-        except ValueError:
-            raise StoreError(f"the link's revision {number!r} is not a number (expected ?scenario=<name>&revision=<n>)") from None
+        if "\x00" in name or len(name) > 200:
+            raise StoreError("the link's scenario name is not a name (expected ?scenario=<name>&revision=<n>)")
+        if not number.isdigit() or len(number) > 9:
+            raise StoreError(f"the link's revision {number[:20]!r} is not a revision number (a whole number from 1, "
+                             "expected ?scenario=<name>&revision=<n>)")
+        return self.revision(name, int(number))
 
     # ------------------------------------------------------------------ runs
     def save_run(

@@ -235,8 +235,12 @@ def test_a_broken_link_says_what_is_wrong(store: Store, workshop_scenario: Scena
     store.save(workshop_scenario)
     with pytest.raises(StoreError, match="names no scenario"):
         store.resolve_link({})
-    with pytest.raises(StoreError, match="not a number"):
+    with pytest.raises(StoreError, match="not a revision number"):
         store.resolve_link("?scenario=wijk_centrum&revision=twee")
+    with pytest.raises(StoreError, match="not a revision number"):
+        store.resolve_link(f"?scenario=wijk_centrum&revision={2**63}")  # once an OverflowError from sqlite
+    with pytest.raises(StoreError, match="not a name"):
+        store.resolve_link("?scenario=wijk%00centrum&revision=1")
     with pytest.raises(StoreError, match="did you mean 'wijk_centrum'"):
         store.resolve_link("?scenario=wijk_centrun")
 

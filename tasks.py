@@ -5,6 +5,8 @@
     python3 tasks.py test     set up .venv (with test extras) and run the whole test suite
     python3 tasks.py bench    run the benchmarks in benchmarks/ and print their tables
     python3 tasks.py explorer serve the study explorer (results of sensitivity studies)
+    python3 tasks.py planner  serve the site planner (city planners)
+    python3 tasks.py monitor  serve the pilot monitor (pilot teams)
     python3 tasks.py lab      start JupyterLab in the project's environment
     python3 tasks.py refresh  download current OSM/Statbel data for Genk (needs internet)
     python3 tasks.py mutate   mutation testing of the model's rule code (slow; not part of `test`)
@@ -70,6 +72,9 @@ def main(argv: list[str]) -> int:
     if command == "explorer":
         # the same server as `app` (its links open runs in /workshop), on its own port
         return run("-m", "apps.server", "--port", "5007", "--open", "explorer", *rest)
+    if command in ("planner", "monitor"):  # the same server; the app's address printed first
+        page = {"planner": "site-planner", "monitor": "pilot-monitor"}[command]
+        return run("-m", "apps.server", "--port", "5006", "--open", page, *rest)
     if command == "lab":
         # notebooks/ is stored without outputs: JupyterLab's (auto)save strips them (apps.server)
         return subprocess.call([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT),

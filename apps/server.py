@@ -1,4 +1,5 @@
-"""One server for both apps: the workshop at ``/workshop`` and the study explorer at ``/explorer``.
+"""One server for the four apps: the workshop at ``/workshop``, the study explorer at ``/explorer``,
+the site planner at ``/site-planner`` and the pilot monitor at ``/pilot-monitor``.
 
 The explorer's "open in the workshop app" links are relative (``./workshop?study=…&run=…``),
 so they reach the workshop on the server that shows the explorer; serving both apps
@@ -36,8 +37,11 @@ from typing import Any
 
 import panel as pn
 
-APPS = ("workshop", "explorer")
-TITLES = {"workshop": "Leerecosysteem Genk", "explorer": "Verkenner van studies / Study explorer"}
+APPS = ("workshop", "explorer", "site-planner", "pilot-monitor")
+TITLES = {"workshop": "Leerecosysteem Genk", "explorer": "Verkenner van studies / Study explorer",
+          "site-planner": "Locatieplanner / Site planner", "pilot-monitor": "Pilootmonitor / Pilot monitor"}
+LABELS = {"workshop": "Workshop app", "explorer": "Study explorer", "site-planner": "Site planner",
+          "pilot-monitor": "Pilot monitor"}
 
 
 def workshop_page() -> pn.viewable.Viewable:
@@ -57,13 +61,29 @@ def explorer_page() -> pn.viewable.Viewable:
     return template
 
 
+def site_planner_page() -> pn.viewable.Viewable:
+    """One site-planner session (city planners: layouts, catchments, simulated use, the council report)."""
+    from apps.site_planner import page
+
+    return page()
+
+
+def pilot_monitor_page() -> pn.viewable.Viewable:
+    """One pilot-monitor session (pilot teams: observed against simulated uptake, calibration)."""
+    from apps.pilot_monitor import create_app
+
+    return create_app()
+
+
 def routes() -> dict[str, Callable[[], pn.viewable.Viewable]]:
     """URL path (without the slash) → page factory, one new page per session."""
-    return {"workshop": workshop_page, "explorer": explorer_page}
+    return {"workshop": workshop_page, "explorer": explorer_page, "site-planner": site_planner_page,
+            "pilot-monitor": pilot_monitor_page}
 
 
 def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False, threaded: bool = False, **kwargs):
-    """Serve both apps at ``http://{address}:{port}/workshop`` and ``…/explorer`` (returns the server when threaded)."""
+    """Serve the apps at ``http://{address}:{port}/workshop``, ``…/explorer``, ``…/site-planner`` and
+    ``…/pilot-monitor`` (returns the server when threaded)."""
     return pn.serve(routes(), port=port, address=address, websocket_origin=[f"{address}:{port}", f"localhost:{port}"],
                     show=show, threaded=threaded, title=TITLES, **kwargs)
 
@@ -125,7 +145,8 @@ def strip_outputs_before_save(model: dict, path: str = "", **_kwargs: Any) -> No
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve the Leerecosysteem Genk workshop app and study explorer.")
+    parser = argparse.ArgumentParser(description="Serve the Leerecosysteem Genk apps: workshop, study explorer, "
+                                                 "site planner and pilot monitor.")
     parser.add_argument("--port", type=int, default=5006)
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--open", dest="open_app", choices=APPS, default="workshop",
@@ -140,10 +161,9 @@ def main(argv: list[str] | None = None) -> None:
         warm_server()
     # for the explorer, the workshop's data is loaded by the first workshop session (a few seconds, once):
     # warming it in a thread beside the explorer's first page doubled that page's time (one GIL, two cores)
-    first, other = args.open_app, next(name for name in APPS if name != args.open_app)
-    label = {"workshop": "Workshop app", "explorer": "Study explorer"}
-    print(f"{label[first]}: {urls[first]}", flush=True)
-    print(f"{label[other]}: {urls[other]}", flush=True)
+    first = args.open_app
+    for name in (first, *[n for n in APPS if n != first]):
+        print(f"{LABELS[name]}: {urls[name]}", flush=True)
     if args.show:
         import webbrowser
 

@@ -263,7 +263,7 @@ def test_tasks_app_and_explorer_both_serve_the_workshop_and_the_explorer_from_on
 
     from apps import server
 
-    assert set(server.routes()) == {"workshop", "explorer"}
+    assert set(server.routes()) == {"workshop", "explorer", "site-planner", "pilot-monitor"}
     spec = importlib.util.spec_from_file_location("tasks", Path(__file__).resolve().parent.parent / "tasks.py")
     tasks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tasks)

@@ -444,3 +444,15 @@ def test_a_provider_with_nan_coordinates_is_refused_with_its_row(data_copy):
     path.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n")
     with pytest.raises(GeographyError, match=r"row 2, field lon"):
         Genk(data_copy)
+
+
+def test_house_number_suggestions_are_the_nearest_numbers_in_house_number_order():
+    """A number not in CRAB: the suggestions are numerically close and sorted as people read them (2 < 10 < 100)."""
+    from model.geography import AddressNotFound, _house_key, load_genk
+
+    assert sorted(["100", "10", "2", "10B", "10A", "1"], key=_house_key) == ["1", "2", "10", "10A", "10B", "100"]
+    with pytest.raises(AddressNotFound) as err:
+        load_genk().geocode("Stalenstraat 9999")
+    numbers = [s.rsplit(" ", 1)[1] for s in err.value.suggestions]
+    assert numbers == sorted(numbers, key=_house_key) and len(numbers) == 5
+    assert all(_house_key(n)[0] > 200 for n in numbers), numbers

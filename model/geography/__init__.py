@@ -79,6 +79,12 @@ def _fix_hint(path: Path) -> str:
             f"`python data/build_bundle.py` / `python -m model.data refresh`). File: {path}")
 
 
+def _house_key(number: str) -> tuple[int, str]:
+    """Sort key of a house number as people read it: 2 < 10 < 100, then 10A < 10B (not 1, 10, 100, 2)."""
+    m = re.match(r"\s*(\d+)(.*)", str(number))
+    return (int(m.group(1)), m.group(2).strip().casefold()) if m else (10**9, str(number).casefold())
+
+
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().casefold()
     return re.sub(r"[\s\-_.,']+", " ", text).strip()
@@ -332,11 +338,17 @@ class Genk:
         if key not in self._address_index:
             on_street = self.addresses.loc[
                 self.addresses["straatnaam"] == self._street_index[skey], "huisnr"].tolist()
-            close = difflib.get_close_matches(number, on_street, n=5, cutoff=0.3)
+            wanted = _house_key(number)
+            if number and wanted[0] < 10**9:  # the numerically nearest numbers on the street, in house-number order
+                close = sorted(sorted(set(on_street), key=lambda n: (abs(_house_key(n)[0] - wanted[0]), _house_key(n)))[:5],
+                               key=_house_key)
+            else:
+                close = sorted(difflib.get_close_matches(number, on_street, n=5, cutoff=0.3), key=_house_key)
             sugg = [f"{self._street_index[skey]} {n}" for n in close]
+            first = ", ".join(sorted(set(on_street), key=_house_key)[:5])
             raise AddressNotFound(
                 f"{self._street_index[skey]} {number or '(no house number)'} is not in the CRAB register. "
-                f"Known numbers nearby: {', '.join(sugg) or ', '.join(on_street[:5])}", sugg)
+                f"Known numbers nearby: {', '.join(sugg) or first}", sugg)
         row = self.addresses.iloc[self._address_index[key]]
         return Address(row["straatnaam"], row["huisnr"], float(row["x"]), float(row["y"]), row["wijk"],
                        int(row["address_id"]))

@@ -25,8 +25,9 @@ import html
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,11 +35,29 @@ import panel as pn
 import param
 
 from apps.components.i18n import number
-from model.pilot.calibrate import DEFAULT_PARAMETERS, Generation, calibrate, dask_client, predict, save_calibrated
-from model.pilot.compare import GROUPING_LABELS, MEASURE_LABELS, PilotComparison, compare_uptake
+from model.pilot.calibrate import (
+    DEFAULT_PARAMETERS,
+    Generation,
+    calibrate,
+    dask_client,
+    predict,
+    save_calibrated,
+)
+from model.pilot.compare import (
+    GROUPING_LABELS,
+    MEASURE_LABELS,
+    PilotComparison,
+    compare_uptake,
+)
 from model.pilot.report import alert_lines, band_figure, posterior_figure
-from model.pilot.synthetic import (EXAMPLE_DATASET, EXAMPLE_FILE, SYNTHETIC_LABEL_EN, SYNTHETIC_LABEL_NL, SYNTHETIC_NOTE,
-                                   is_synthetic, make_synthetic)
+from model.pilot.synthetic import (
+    EXAMPLE_FILE,
+    SYNTHETIC_LABEL_EN,
+    SYNTHETIC_LABEL_NL,
+    SYNTHETIC_NOTE,
+    is_synthetic,
+    make_synthetic,
+)
 from model.scenario import uncertainty_fields
 
 pn.extension(notifications=False, design="bootstrap")
@@ -298,7 +317,12 @@ class WijkDifferenceMap(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
+        from bokeh.models import (
+            ColorBar,
+            ColumnDataSource,
+            HoverTool,
+            LinearColorMapper,
+        )
         from bokeh.plotting import figure
 
         from apps.components.mapview import DIVERGING, NAN_COLOR, display_layers
@@ -502,7 +526,7 @@ class PilotMonitor(pn.viewable.Viewer):
         """Copy the state into the widgets (called on the page's loop: after events and periodically)."""
         st, job = self.state, self.state.job
         self.banner.object = synthetic_banner(st.synthetic)
-        self.progress.value = int(round(100 * job.fraction))
+        self.progress.value = round(100 * job.fraction)
         self.progress.active = job.running
         status = esc(job.status) + (f"<br>✘ {esc(job.error)}" if job.error else "")
         self.status.object = f"<p>{status}</p>" if status else ""

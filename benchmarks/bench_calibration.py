@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from results_file import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from results_file import write_results
 
 
 def main(argv: list[str] | None = None) -> dict:

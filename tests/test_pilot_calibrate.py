@@ -8,12 +8,21 @@ import pandas as pd
 import pytest
 
 from model.paths import var_dir
-from model.pilot.calibrate import (IDENTIFIED_SHRINKAGE, Summaries, calibrate, intervals_of, predict, save_calibrated,
-                                   screen_parameters, seed_for, weighted_quantile)
+from model.pilot.calibrate import (
+    IDENTIFIED_SHRINKAGE,
+    Summaries,
+    calibrate,
+    intervals_of,
+    predict,
+    save_calibrated,
+    screen_parameters,
+    seed_for,
+    weighted_quantile,
+)
 from model.pilot.compare import observed_uptake
 from model.pilot.synthetic import EXAMPLE_VALUES, make_synthetic
 from model.pilot.uptake import reference_for, validate_uptake
-from model.scenario import load_scenario, uncertainty_fields
+from model.scenario import uncertainty_fields
 from model.store import Store
 
 WEEKS = 4

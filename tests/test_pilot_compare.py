@@ -5,11 +5,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.pilot.compare import (ALERT_WEEKS, PilotComparison, band_table, compare_uptake, find_alerts,
-                                 goodness_of_fit, observed_uptake)
+from model.pilot.compare import (
+    ALERT_WEEKS,
+    PilotComparison,
+    band_table,
+    compare_uptake,
+    find_alerts,
+    goodness_of_fit,
+    observed_uptake,
+)
 from model.pilot.monitor import main as monitor_main
 from model.pilot.report import comparison_report
-from model.pilot.synthetic import EXAMPLE_VALUES, SYNTHETIC_LABEL_NL, is_synthetic, make_synthetic
+from model.pilot.synthetic import (
+    EXAMPLE_VALUES,
+    SYNTHETIC_LABEL_NL,
+    is_synthetic,
+    make_synthetic,
+)
 from model.pilot.uptake import reference_for, validate_uptake
 
 WEEKS = 5

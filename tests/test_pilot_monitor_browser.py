@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from browser_support import chromium, chromium_available, free_port, new_page  # noqa: E402
-from model.pilot.synthetic import make_synthetic  # noqa: E402
-from model.store import Store  # noqa: E402
+from browser_support import chromium, chromium_available, free_port, new_page
 
-TINY = dict(n_seeds=3, population_scale=0.02, population_size=8, generations=1, synthetic_weeks=4, predict_weeks=6,
-            n_draws=2)
+from model.pilot.synthetic import make_synthetic
+from model.store import Store
+
+TINY = {"n_seeds": 3, "population_scale": 0.02, "population_size": 8, "generations": 1, "synthetic_weeks": 4,
+        "predict_weeks": 6, "n_draws": 2}
 
 
 # ---------------------------------------------------------------------------- without a browser

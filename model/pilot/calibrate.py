@@ -49,9 +49,9 @@ import struct
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -105,7 +105,7 @@ class Summaries:
     groups: tuple[tuple[str, str], ...]
 
     @classmethod
-    def of(cls, observed: pd.DataFrame, scenario: Scenario, offers: Sequence[str] | None = None) -> "Summaries":
+    def of(cls, observed: pd.DataFrame, scenario: Scenario, offers: Sequence[str] | None = None) -> Summaries:
         types = offer_types(scenario)
         chosen = tuple(sorted(set(offers) if offers is not None else set(types) | set(observed["offer_id"])))
         return cls(int(observed["week"].max()), chosen, tuple(sorted(types.items())), tuple(sorted(wijk_groups().items())))
@@ -592,7 +592,24 @@ def predict(
     return out
 
 
-__all__ = ["CREDIBLE", "CalibrationResult", "DEFAULT_PARAMETERS", "Generation", "IDENTIFIED_SHRINKAGE", "Summaries",
-           "UptakeSimulator", "calibrate", "calibrated_scenario", "calibration_dir", "dask_client", "intervals_of",
-           "offer_types", "predict", "save_calibrated", "screen_parameters", "seed_for", "weighted_quantile",
-           "wijk_groups"]
+__all__ = [
+    "CREDIBLE",
+    "DEFAULT_PARAMETERS",
+    "IDENTIFIED_SHRINKAGE",
+    "CalibrationResult",
+    "Generation",
+    "Summaries",
+    "UptakeSimulator",
+    "calibrate",
+    "calibrated_scenario",
+    "calibration_dir",
+    "dask_client",
+    "intervals_of",
+    "offer_types",
+    "predict",
+    "save_calibrated",
+    "screen_parameters",
+    "seed_for",
+    "weighted_quantile",
+    "wijk_groups",
+]

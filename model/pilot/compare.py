@@ -28,8 +28,8 @@ What is compared (*wat vergeleken wordt*):
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -375,6 +375,21 @@ def compare_uptake(
                            tuple(offers) if offers is not None else None)
 
 
-__all__ = ["ALERT_WEEKS", "Alert", "BAND", "GROUPINGS", "GROUPING_LABELS", "MEASURES", "MEASURE_LABELS",
-           "PilotComparison", "band_table", "compare_uptake", "find_alerts", "goodness_of_fit", "observed_uptake",
-           "restrict", "simulate_uptake", "wijk_difference"]
+__all__ = [
+    "ALERT_WEEKS",
+    "BAND",
+    "GROUPINGS",
+    "GROUPING_LABELS",
+    "MEASURES",
+    "MEASURE_LABELS",
+    "Alert",
+    "PilotComparison",
+    "band_table",
+    "compare_uptake",
+    "find_alerts",
+    "goodness_of_fit",
+    "observed_uptake",
+    "restrict",
+    "simulate_uptake",
+    "wijk_difference",
+]

@@ -53,7 +53,12 @@ def _observed(args: argparse.Namespace):
 
 def cmd_synthetic(args: argparse.Namespace) -> int:
     from model.pilot.imports import import_uptake
-    from model.pilot.synthetic import EXAMPLE_DATASET, SYNTHETIC_NOTE, example_path, make_synthetic
+    from model.pilot.synthetic import (
+        EXAMPLE_DATASET,
+        SYNTHETIC_NOTE,
+        example_path,
+        make_synthetic,
+    )
 
     ex = make_synthetic(args.scenario, weeks=args.weeks, population_scale=args.scale)
     path = ex.write(Path(args.out) if args.out else example_path())
@@ -81,7 +86,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from model.pilot.calibrate import DEFAULT_PARAMETERS, calibrate, dask_client, predict, save_calibrated
+    from model.pilot.calibrate import (
+        DEFAULT_PARAMETERS,
+        calibrate,
+        dask_client,
+        predict,
+        save_calibrated,
+    )
     from model.pilot.report import calibration_report
     from model.pilot.synthetic import is_synthetic
 

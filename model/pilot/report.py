@@ -6,12 +6,19 @@ synthetic example says so in its first line, and so does every figure's title.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from model.pilot.compare import ALERT_WEEKS, BAND, GROUPING_LABELS, MEASURE_LABELS, Alert, PilotComparison
+from model.pilot.compare import (
+    ALERT_WEEKS,
+    BAND,
+    GROUPING_LABELS,
+    MEASURE_LABELS,
+    Alert,
+    PilotComparison,
+)
 
 
 def _num(v: float, digits: int = 1) -> str:
@@ -53,7 +60,7 @@ def comparison_report(cmp: PilotComparison, lang: str = "nl") -> str:
     lines = []
     if cmp.synthetic:
         lines += [f"*** {SYNTHETIC_LABEL_EN if en else SYNTHETIC_LABEL_NL} ***", ""]
-    pct = int(round(100 * cmp.band))
+    pct = round(100 * cmp.band)
     if en:
         lines += [f"# Pilot monitor: {cmp.label('en')} against scenario {cmp.scenario}",
                   f"Weeks 1-{cmp.weeks}, {cmp.observed['offer_id'].nunique()} offers with rows in the data "
@@ -97,7 +104,7 @@ def calibration_report(result, lang: str = "nl") -> str:
     lines.append(f"# {'Calibration (ABC-SMC)' if en else 'Kalibratie (ABC-SMC)'}: {result.scenario}, "
                  f"{result.simulations} {'simulations' if en else 'simulaties'}, {result.wall_s:.0f} s")
     for _, g in result.generations.iterrows():
-        name = ("prior" if en else "prior") if g["t"] < 0 else f"{'generation' if en else 'generatie'} {int(g['t']) + 1}"
+        name = "prior" if g["t"] < 0 else f"{'generation' if en else 'generatie'} {int(g['t']) + 1}"
         lines.append(f"- {name}: {int(g['accepted'])}/{int(g['simulations'])} "
                      f"({100 * g['acceptance_rate']:.0f} %), eps {_num(g['epsilon'], 3)}, {g['seconds']:.0f} s")
     lines += ["", "parameter | median | 90 % | prior | " + ("identified" if en else "geïdentificeerd")]
@@ -121,7 +128,7 @@ def _title(text: str, synthetic: bool) -> str:
 def band_figure(table: pd.DataFrame, title: str = "", synthetic: bool = False, height: int = 300):
     """Observed (dots) over the prediction band (area) and mean (line) by week, for one group."""
     import holoviews as hv
-    import holoviews.plotting.bokeh  # noqa: F401 - options need a loaded backend
+    import holoviews.plotting.bokeh
 
     t = table.sort_values("week")
     area = hv.Area((t["week"], t["lo"], t["hi"]), "week", ["lo", "hi"], label="band").opts(alpha=0.3, color="#9ecae1")
@@ -138,7 +145,7 @@ def band_figure(table: pd.DataFrame, title: str = "", synthetic: bool = False, h
 def posterior_figure(result, height: int = 240):
     """One weighted histogram per calibrated parameter over its prior range, the 90 % interval marked."""
     import holoviews as hv
-    import holoviews.plotting.bokeh  # noqa: F401 - options need a loaded backend
+    import holoviews.plotting.bokeh
 
     plots = []
     for p in result.parameters:

@@ -135,21 +135,23 @@ class Host(mesa.Agent):
         return self.model.host_members(self)
 
     def step(self) -> None:
-        """Fill the group from residents at samen/zelf doen who want to join; members learn from each other."""
+        """Fill the group from residents at samen/zelf doen who want to join.
+
+        (What members then learn from each other is one rule for every group, applied to all
+        members at once after the hosts' turn: ``LearningEcosystem.peer_members_progress``.)
+        """
         model = self.model
         if not model.on("peer_groups"):
             return
         pop = model.pop
-        members = self.members()
-        free = self.group_size - float(pop.weight[members].sum())
-        if free > 0:
-            pool = model.peer_candidates()
-            take = pool[np.cumsum(pop.weight[pool]) <= free + 1e-9]
-            if take.size == 0 and pool.size:
-                take = pool[:1] if fill_fraction(self, free, pop.weight[pool[0]], model.streams["peer"]) else take
-            model.join_peer_group(take, self)
-            members = np.union1d(members, take)
-        model.peer_members_progress(members)
+        free = self.group_size - float(pop.weight[self.members()].sum())
+        if free <= 0:
+            return
+        pool = model.peer_candidates()
+        take = pool[np.cumsum(pop.weight[pool]) <= free + 1e-9]
+        if take.size == 0 and pool.size:
+            take = pool[:1] if fill_fraction(self, free, pop.weight[pool[0]], model.streams["peer"]) else take
+        model.join_peer_group(take, self)
 
 
 class Club(mesa.Agent):

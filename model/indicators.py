@@ -62,6 +62,12 @@ def _share(model: "LearningEcosystem", mask: np.ndarray, within: np.ndarray | No
     return float((w * mask).sum() / total) if total > 0 else 0.0
 
 
+def _group_share(model: "LearningEcosystem", group: str) -> float:
+    """Weighted reach within one of the model's fixed groups (means, autonomy): their weights are summed once."""
+    weight, total = model.group_weights(group)
+    return float((weight * model.pop.ever_active).sum() / total) if total > 0 else 0.0
+
+
 def _total(model: "LearningEcosystem", values: np.ndarray) -> float:
     """Sum over residents at true scale (weighted)."""
     return float((model.pop.weight * values).sum())
@@ -96,17 +102,14 @@ def active_now(model: "LearningEcosystem") -> float:
            "bereik bij andere bewoners min bereik bij bewoners met lage middelen",
            "reach among other residents minus reach among low-means residents", higher_is_better=False)
 def participation_gap_means(model: "LearningEcosystem") -> float:
-    pop = model.pop
-    return 100 * (_share(model, pop.ever_active, ~pop.low_means) - _share(model, pop.ever_active, pop.low_means))
+    return 100 * (_group_share(model, "other_means") - _group_share(model, "low_means"))
 
 
 @indicator("participation_gap_autonomy", "Deelnamekloof autonomie", "Participation gap (autonomy)", "%-punt",
            "bereik bij zelfstandige bewoners min bereik bij minder zelfstandige",
            "reach among autonomous residents minus reach among less autonomous ones", higher_is_better=False)
 def participation_gap_autonomy(model: "LearningEcosystem") -> float:
-    pop = model.pop
-    low = pop.autonomy < model.autonomy_median
-    return 100 * (_share(model, pop.ever_active, ~low) - _share(model, pop.ever_active, low))
+    return 100 * (_group_share(model, "autonomous") - _group_share(model, "less_autonomous"))
 
 
 @indicator("participation_gap_wijken", "Deelnamekloof wijken", "Participation gap (wijken)", "%-punt",

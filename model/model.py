@@ -304,6 +304,17 @@ class LearningEcosystem(mesa.Model):
             return pop.autonomy < self.autonomy_median
         return pop.level.max(axis=1) <= Level.ZIEN_DOEN
 
+    def group_weights(self, group: str) -> tuple[np.ndarray, float]:
+        """A fixed group's weights (zero outside it) and their sum: ``low_means``, ``other_means``,
+        ``less_autonomous`` (autonomy below the weighted median), ``autonomous``."""
+        if "_groups" not in self.__dict__:
+            pop = self.pop
+            less = pop.autonomy < self.autonomy_median
+            masks = {"low_means": pop.low_means, "other_means": ~pop.low_means, "less_autonomous": less,
+                     "autonomous": ~less}
+            self._groups = {k: (pop.weight * m, float(pop.weight[m].sum())) for k, m in masks.items()}
+        return self._groups[group]
+
     def weighted_median(self, values: np.ndarray) -> float:
         order = np.argsort(values, kind="stable")
         cum = np.cumsum(self.pop.weight[order])
@@ -464,23 +475,28 @@ class LearningEcosystem(mesa.Model):
         """One uniform per resident from ``stream`` (the same resident gets the same number in every design)."""
         return self.streams[stream].random(self.pop.n) < p
 
-    def _levels_changed(self) -> None:
-        """Call after changing ``pop.level``: cached per-resident summaries of the path are stale."""
-        self._level_cache = {}
+    def _levels_changed(self, rows: np.ndarray) -> None:
+        """Call after changing ``pop.level`` of ``rows``: their summaries of the path are brought up to date."""
+        if "_max_level" in self.__dict__ and rows.size:
+            pop = self.pop
+            self._max_level[rows] = pop.level[rows].max(axis=1)
+            self._steps_up[rows] = (pop.level[rows] - pop.level_start[rows]).clip(min=0).sum(axis=1)
+
+    def _path_summaries(self) -> None:
+        if "_max_level" not in self.__dict__:
+            pop = self.pop
+            self._max_level = pop.level.max(axis=1)
+            self._steps_up = (pop.level - pop.level_start).clip(min=0).sum(axis=1).astype(np.int64)
 
     def max_level(self) -> np.ndarray:
-        """Each resident's highest level over the themes (cached until levels change)."""
-        cache = self.__dict__.setdefault("_level_cache", {})
-        if "max" not in cache:
-            cache["max"] = self.pop.level.max(axis=1)
-        return cache["max"]
+        """Each resident's highest level over the themes (kept up to date as levels change)."""
+        self._path_summaries()
+        return self._max_level
 
     def steps_up(self) -> np.ndarray:
-        """Each resident's steps up the learning path since the start (cached until levels change)."""
-        cache = self.__dict__.setdefault("_level_cache", {})
-        if "steps" not in cache:
-            cache["steps"] = (self.pop.level - self.pop.level_start).clip(min=0).sum(axis=1)
-        return cache["steps"]
+        """Each resident's steps up the learning path since the start (kept up to date as levels change)."""
+        self._path_summaries()
+        return self._steps_up
 
     def occupancy(self) -> np.ndarray:
         """Places taken per offer (true scale)."""
@@ -508,6 +524,8 @@ class LearningEcosystem(mesa.Model):
         self.unlock_opportunities()
         if self.hosts:
             self.agents_by_type[Host].shuffle_do("step")
+            if self.on("peer_groups"):
+                self.peer_members_progress(np.flatnonzero((self.pop.peer_until >= self.week) & (self.host_of >= 0)))
         self.learners_become_teachers()
         if self.levers.providers.adaptation and self.on("provider_adaptation") and self.week % self.levers.providers.review_weeks == 0:
             self.agents_by_type[Provider].do("step")
@@ -607,7 +625,7 @@ class LearningEcosystem(mesa.Model):
             self.showcase_visits += float(pop.weight[audience].sum())
             pop.exposed[audience] = True
             pop.level[audience, theme] = np.maximum(pop.level[audience, theme], Level.ZIEN_DOEN)
-            self._levels_changed()
+            self._levels_changed(audience)
             a = u.showcase_inspiration * 0.5
             onehot = np.zeros(len(THEMES))
             onehot[theme] = 1.0
@@ -861,7 +879,7 @@ class LearningEcosystem(mesa.Model):
             for t in range(len(THEMES)):
                 sel = moves & off.themes[what, t] & (lvl > pop.level[who, t])
                 pop.level[who[sel], t] += 1
-            self._levels_changed()
+            self._levels_changed(who)
         if self.levers.badges.enabled and self.on("badges"):
             earned = off.badge[what]
             pop.badges[who[earned]] += 1
@@ -937,7 +955,7 @@ class LearningEcosystem(mesa.Model):
         up = (rng.random(taken.size) < self.u.progression_prob) & (pop.level[taken, fav] < Level.ZELF_DOEN)
         if self.on("progression"):
             pop.level[taken[up], fav[up]] += 1
-            self._levels_changed()
+            self._levels_changed(taken[up])
 
     # ------------------------------------------------------------------ 7 peer groups, learners become teachers
     def peer_candidates(self) -> np.ndarray:
@@ -984,7 +1002,7 @@ class LearningEcosystem(mesa.Model):
             theme = np.where(lvl == Level.SAMEN_DOEN, pop.interests[grow], -1.0).argmax(axis=1)
             up = lvl[np.arange(grow.size), theme] == Level.SAMEN_DOEN
             pop.level[grow[up], theme[up]] += 1
-            self._levels_changed()
+            self._levels_changed(grow[up])
 
     def learners_become_teachers(self) -> None:
         """With matchmaking, residents at zelf doen start offers of their own (new offers appear).
@@ -1020,11 +1038,19 @@ class LearningEcosystem(mesa.Model):
             # the matchmaking platform makes the new offer findable: friends and digital neighbours
             fr = pop.friends[r]
             fr = fr[fr >= 0]
-            neighbours = np.flatnonzero((pop.wijk == pop.wijk[r]) & pop.digital & (rng.random(pop.n) < 0.05))
+            local = self._digital_by_wijk()[pop.wijk[r]]
+            neighbours = local[rng.random(local.size) < 0.05]
             reach = np.union1d(fr, neighbours)
             new = ~self.known[reach, k]
             self.known[reach, k] = True
             self.discoveries[Channel.MATCHMAKING] += float(pop.weight[reach[new]].sum())
+
+    def _digital_by_wijk(self) -> list[np.ndarray]:
+        """The residents with digital access, per wijk (the matchmaking platform's neighbours; built once)."""
+        if getattr(self, "_digital_wijk", None) is None:
+            pop = self.pop
+            self._digital_wijk = [np.flatnonzero((pop.wijk == w) & pop.digital) for w in range(self.n_wijken)]
+        return self._digital_wijk
 
     # ------------------------------------------------------------------ 8 providers adapt
     def has_next_step(self, k: int) -> bool:

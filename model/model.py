@@ -390,12 +390,20 @@ class LearningEcosystem(mesa.Model):
         pop, off, u = self.pop, self.offers, self.u
         age = pop.age[who]
         step = off.level[offer] - pop.level[who, self.primary_theme[offer]]
-        tt = self._pair_travel(who, offer)
         ok = (age >= off.age_min[offer]) & (age <= off.age_max[offer]) & (step >= 0) & (step <= 2)
         ok &= (off.start_week[offer] <= self.week) & (self.week <= off.end_week[offer]) & (off.capacity[offer] > 0)
-        ok &= np.where(off.online[offer], pop.digital[who], tt <= pop.max_travel[who])
-        interest = (pop.interests[who] * off.themes[offer]).sum(axis=1) * INTEREST_SCALE
-        fit = u.interest_weight * interest + u.level_fit_weight * np.where(step == 1, 1.0, np.where(step == 2, -0.5, 0.0))
+        # travel and interest only for the pairs still eligible (most known offers are closed or off one's level)
+        idx = np.flatnonzero(ok)
+        w, o = who[idx], offer[idx]
+        tt = np.zeros(who.size, dtype=np.float32)
+        tt[idx] = self._pair_travel(w, o)
+        ok[idx] = np.where(off.online[o], pop.digital[w], tt[idx] <= pop.max_travel[w])
+        idx = idx[ok[idx]]
+        w, o = who[idx], offer[idx]
+        fit = np.zeros(who.size)
+        interest = (pop.interests[w] * off.themes[o]).sum(axis=1) * INTEREST_SCALE
+        st = step[idx]
+        fit[idx] = u.interest_weight * interest + u.level_fit_weight * np.where(st == 1, 1.0, np.where(st == 2, -0.5, 0.0))
         return ok, tt, fit
 
     def clubs_connected(self) -> bool:

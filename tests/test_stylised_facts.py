@@ -181,14 +181,18 @@ def test_playlist_completion_is_lower_than_offline_completion():
 def test_leerclubs_spend_the_club_budget_turn_learners_into_teachers_and_bring_more_residents_to_zelf_doen():
     """Section 3 (leerclubs): a club budget pays for paid offers of members who cannot afford them; with
     peer groups and matchmaking "learners become teachers" (new offers appear); so more residents reach
-    zelf doen than with today's scattered offer (by at least 0.5 percentage points)."""
+    zelf doen than with today's scattered offer: the paired difference over the seeds has a 90 % interval
+    above zero (mentors and hosts work their true hours, so the gain is some tenths of a point)."""
+    from model.compare import interval
+
     for seed in SEEDS:
         r = run("leerclubs", seed)
         assert r.summary["budget_spent_eur"] > 0, seed
         assert r.summary["learners_turned_teachers"] > 0, seed
         assert r.results.by_offer["from_learner"].any(), seed
-    base, clubs = mean("baseline", "share_zelf_doen"), mean("leerclubs", "share_zelf_doen")
-    assert clubs > base + 0.5, f"share at zelf doen: baseline {base:.2f} %, leerclubs {clubs:.2f} %"
+    diff, lo, hi = interval([run("leerclubs", s).summary["share_zelf_doen"] - run("baseline", s).summary["share_zelf_doen"]
+                             for s in SEEDS])
+    assert lo > 0, f"share at zelf doen, leerclubs minus baseline: {diff:+.2f} pt [{lo:+.2f}, {hi:+.2f}]"
 
 
 # --------------------------------------------------------------------------- local first

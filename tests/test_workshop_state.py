@@ -219,7 +219,7 @@ def test_a_run_shows_cards_with_value_unit_change_against_the_baseline_and_meani
     state.set_value("levers.mentors.hours_per_week", 200)
     results = state.run()
     assert results is not None and len(results.seeds) == 3
-    assert state.message.startswith("Klaar: 3 runs van 52 weken met 5.0% van de bevolking")
+    assert state.message.startswith("Klaar: 3 runs van 52 weken met 10% van de bevolking")
     cards = {c.name: c for c in state.cards()}
     reach = cards["reach"]
     assert reach.label == "Bereik" and reach.unit == "%"

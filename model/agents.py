@@ -45,12 +45,14 @@ class Provider(mesa.Agent):
         self.followed_up: set[int] = set()
 
     def step(self) -> None:
-        """Review the offer: grow where people waited, shrink where nobody came, add a next step."""
+        """Review the offer: grow where people waited, shrink where nobody came, add a next step.
+
+        The schedule (``LearningEcosystem.step``) calls this every review period, when
+        adaptation is on and not knocked out; the tallies it reads cover that period.
+        """
         model = self.model
         ps = model.levers.providers
-        if not (ps.adaptation and model.on("provider_adaptation")) or self.provider_type == ProviderType.RESIDENT:
-            return
-        if model.week % ps.review_weeks != 0:
+        if self.provider_type == ProviderType.RESIDENT:  # a learner's own offer is not reviewed
             return
         off = model.offers
         for k in list(self.offers):

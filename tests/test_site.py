@@ -131,3 +131,54 @@ def test_a_site_that_is_off_or_has_no_rooms_holds_nothing(site):
         sc = sc.with_values({"levers.central_site.rooms": []})
     p = plan(sc)
     assert p.offers == [] and p.bookings == [] and p.moved_from == {}
+
+
+# =========================================================================== providers' reviews, by hand
+def _review_model(capacity: int = 10, level: str = "samen_doen"):
+    from model.agents import Provider
+    from model.model import LearningEcosystem
+
+    offer = {"id": "atelier", "themes": ["maken_en_ontwerpen"], "level": level,
+             "place": {"kind": "venue", "venue_id": NEAR_VENUE}, "capacity_per_week": capacity}
+    sc = validate_scenario({"name": "review", "levers": {"catalogue": {"enabled": False}, "offers": [offer],
+                                                         "providers": {"growth_limit_share": 0.25}}}, source="<test>")
+    model = LearningEcosystem(sc, seed=1, geography=GEO, population_scale=1.0, weeks=52)
+    model.week = 13
+    return model, next(a for a in model.agents_by_type[Provider] if 0 in a.offers)
+
+
+def test_a_provider_grows_an_offer_that_turned_people_away_by_the_growth_limit():
+    model, provider = _review_model(capacity=10)
+    model.review_waitlisted[0] = 7.0  # 7 people found it full this quarter
+    provider.step()
+    assert model.offers.capacity[0] == 12  # + floor(min(0.25 x 10, 7)) = 2 places
+    assert model.provider_changes == {"grown": 1, "shrunk": 0, "dropped": 0, "follow_on": 0}
+    model.review_waitlisted[0] = 1.0
+    provider.step()
+    assert model.offers.capacity[0] == 13  # at least one whole place, at most what was asked
+
+
+def test_a_provider_shrinks_an_offer_nobody_took_and_drops_it_below_one_place():
+    model, provider = _review_model(capacity=2)
+    provider.step()
+    assert model.offers.capacity[0] == pytest.approx(1.5) and model.offers.end_week[0] > model.week
+    provider.step()
+    provider.step()
+    assert model.offers.capacity[0] == 0 and model.offers.end_week[0] == model.week
+    assert model.provider_changes == {"grown": 0, "shrunk": 3, "dropped": 1, "follow_on": 0}
+
+
+def test_where_completers_find_no_next_step_a_provider_adds_one_level_up_once():
+    model, provider = _review_model(capacity=10, level="samen_doen")
+    model.review_enrolled[0] = 5.0  # taken, so not shrunk
+    model.review_stuck[0] = 3.0  # three completers learned of no next step
+    provider.step()
+    assert model.offers.n == 2 and model.offers.level[1] == 3 and model.offers.capacity[1] == 5  # zelf doen, half the places
+    assert model.offers.ids[1] == "atelier:vervolg" and model.offers.start_week[1] == model.week + 1
+    provider.step()
+    assert model.offers.n == 2, "the follow-on is added once"
+    assert model.provider_changes["follow_on"] == 1
+    top, top_provider = _review_model(capacity=10, level="zelf_doen")
+    top.review_enrolled[0], top.review_stuck[0] = 5.0, 3.0
+    top_provider.step()
+    assert top.offers.n == 1, "there is no level above zelf doen"

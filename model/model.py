@@ -150,7 +150,12 @@ class LearningEcosystem(mesa.Model):
         self.review_enrolled = np.zeros(rows)
         self.review_stuck = np.zeros(rows)
         self.provider_changes = {"grown": 0, "shrunk": 0, "dropped": 0, "follow_on": 0}
-        self.opportunity_places = 0.0
+        # opportunity places open per pool: one per wijk while unconnected clubs each speak their own talent language
+        self._opportunity_per_wijk = per_wijk = bool(self.clubs) and not self.clubs_connected()
+        self._opportunity_share = (np.bincount(self.pop.wijk, weights=self.pop.weight, minlength=self.n_wijken)
+                                   / self.total_weight if per_wijk else np.ones(1))
+        self.opportunity_places = np.zeros(self._opportunity_share.size)
+        self._started_this_week = np.zeros(self.pop.n, dtype=bool)
         self.opportunities_by_kind: dict[str, float] = {}
         self._uptake: list[pd.DataFrame] = []
         self._age_group_index = self._age_groups()
@@ -821,7 +826,7 @@ class LearningEcosystem(mesa.Model):
         pop.waiting[who] = -1
         pop.ever_active[who] = True
         pop.participations[who] += 1
-        self._new_this_week = np.concatenate([getattr(self, "_new_this_week", np.zeros(0, dtype=np.int64)), who])
+        self._started_this_week[who] = True
         np.add.at(self.enrolments, what, pop.weight[who])
         np.add.at(self.review_enrolled, what, pop.weight[who])
         offline = ~off.online[what]
@@ -932,11 +937,7 @@ class LearningEcosystem(mesa.Model):
         if not b.enabled or b.opportunity_places_per_year <= 0 or not self.on("opportunities"):
             return
         pop, rng = self.pop, self.streams["opportunities"]
-        per_wijk = bool(self.clubs) and not self.clubs_connected()
-        if not isinstance(self.opportunity_places, np.ndarray):
-            self.opportunity_places = np.zeros(self.n_wijken if per_wijk else 1)
-            self._opportunity_share = (np.bincount(pop.wijk, weights=pop.weight, minlength=self.n_wijken) / pop.weight.sum()
-                                       if per_wijk else np.ones(1))
+        per_wijk = self._opportunity_per_wijk
         self.opportunity_places += b.opportunity_places_per_year / 52 * self._opportunity_share
         claim = np.flatnonzero((pop.badges_unused > 0) & (rng.random(pop.n) < self.u.opportunity_uptake_prob))
         if claim.size == 0:
@@ -1095,12 +1096,9 @@ class LearningEcosystem(mesa.Model):
         """Participants and newcomers per offer, wijk and age group this week (true scale)."""
         pop = self.pop
         busy = np.flatnonzero(pop.enrolled >= 0)
-        new = getattr(self, "_new_this_week", np.zeros(0, dtype=np.int64))
-        self._new_this_week = np.zeros(0, dtype=np.int64)
+        is_new, self._started_this_week = self._started_this_week, np.zeros(pop.n, dtype=bool)
         if busy.size == 0:
             return
-        is_new = np.zeros(pop.n, dtype=bool)
-        is_new[new] = True
         key = (pop.enrolled[busy].astype(np.int64) * self.n_wijken + pop.wijk[busy]) * len(AGE_GROUPS) + self._age_group_index[busy]
         uniq, inv = np.unique(key, return_inverse=True)
         part = np.bincount(inv, weights=pop.weight[busy])

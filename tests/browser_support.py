@@ -25,6 +25,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_up(port: int, timeout_s: float = 30.0) -> None:
+    """Wait until a server on 127.0.0.1:``port`` answers (at most ``timeout_s``)."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            return
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.2)
+
+
 def chromium_available() -> bool:
     return Path(CHROMIUM).exists()
 
@@ -38,13 +49,7 @@ def served_workshop(port: int | None = None):
     port = port or free_port()
     server = serve(port=port, address="127.0.0.1", show=False, threaded=True)
     url = f"http://127.0.0.1:{port}/workshop"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-            break
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.2)
+    wait_until_up(port)
     try:
         yield url
     finally:

@@ -8,14 +8,12 @@ generation); every non-local request is blocked.
 from __future__ import annotations
 
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from browser_support import chromium, chromium_available, free_port, new_page
+from browser_support import chromium, chromium_available, free_port, new_page, wait_until_up
 
 from model.pilot.synthetic import make_synthetic
 from model.store import Store
@@ -77,13 +75,7 @@ def served(tmp_path_factory):
     store = Store(folder / "store.sqlite")
     port = free_port()
     server = serve(port, settings=Settings(**TINY), store=store, show=False, threaded=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-            break
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.2)
+    wait_until_up(port)
     try:
         yield f"http://127.0.0.1:{port}/pilot_monitor", store, folder
     finally:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-import urllib.request
 
 import pytest
 
-from browser_support import chromium, chromium_available, free_port, new_page
+from browser_support import chromium, chromium_available, free_port, new_page, wait_until_up
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium at /usr/bin/chromium")]
@@ -25,13 +24,7 @@ def served_planner():
 
     port = free_port()
     server = sp.serve(port=port, threaded=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-            break
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.2)
+    wait_until_up(port)
     try:
         yield f"http://127.0.0.1:{port}/site-planner"
     finally:

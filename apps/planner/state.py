@@ -269,26 +269,22 @@ class PlannerState(param.Parameterized):
         return self._commit(moved, "move site")
 
     def place_site_at_venue(self, venue_id: str) -> bool:
-        lay, site = self.current, self.current_site
-        if lay is None or site is None:
-            return False
-        try:
-            at = site_at_venue(self.geo, venue_id, site.site_id)
-        except SiteError as exc:
-            self.refuse(exc)
-            return False
-        return self._commit(lay.with_site(replace(site, x=at.x, y=at.y, venue_id=venue_id)), "place at venue")
+        return self._place_site(lambda site_id: site_at_venue(self.geo, venue_id, site_id), venue_id, "place at venue")
 
     def place_site_at_address(self, text: str) -> bool:
+        return self._place_site(lambda site_id: site_at_address(self.geo, text, site_id), None, "place at address")
+
+    def _place_site(self, locate, venue_id: str | None, what: str) -> bool:
+        """Put the current site where ``locate(site_id)`` says (refused with its reason if it cannot)."""
         lay, site = self.current, self.current_site
         if lay is None or site is None:
             return False
         try:
-            at = site_at_address(self.geo, text, site.site_id)
+            at = locate(site.site_id)
         except SiteError as exc:
             self.refuse(exc)
             return False
-        return self._commit(lay.with_site(replace(site, x=at.x, y=at.y, venue_id=None)), "place at address")
+        return self._commit(lay.with_site(replace(site, x=at.x, y=at.y, venue_id=venue_id)), what)
 
     def undo(self) -> None:
         self._history("undo")

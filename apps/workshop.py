@@ -32,6 +32,7 @@ import param
 
 from apps.components.i18n import tr
 from apps.components.mapview import MapView, display_layers
+from apps.components.pool import start_pool
 from apps.components.readout import KEY_CARDS
 from apps.components.results import CardsView, CompareView, GainsView, RunControls, SaveView, TimelineView
 from apps.components.state import WorkshopState, warm_up
@@ -220,10 +221,15 @@ _WARMED = threading.Event()
 
 
 def warm_server() -> None:
-    """Load the geography, network, geocoder, map layers and baseline runs once per process."""
+    """Load the geography, network, geocoder, map layers and baseline runs once per process.
+
+    Also starts the run pool (:mod:`apps.components.pool`): worker processes that load the
+    geography while this process does, then run the baseline's seeds side by side.
+    """
     with _WARM_LOCK:
         if _WARMED.is_set():
             return
+        start_pool(wait=False)
         warm_up()
         display_layers()
         _WARMED.set()

@@ -162,6 +162,103 @@ class RunSummary:
         return float(self.summary.loc[name, "mean"]) if name in self.summary.index else float("nan")
 
 
+# ============================================================================ computing a plan
+def _compute_serial(plan: "RunPlan", progress: Callable[[int, int, int], None] | None) -> dict[str, list[Results]]:
+    """Each job on each seed, one after another in this thread."""
+    total = plan.weeks * plan.n_runs
+    done = [0]
+    index = [0]
+
+    def tick(week: int, weeks: int) -> None:
+        if progress and (week % 4 == 0 or week == weeks):
+            progress(index[0] + 1, done[0] + week, total)
+
+    out: dict[str, list[Results]] = {}
+    for key, scenario in plan.jobs.items():
+        out[key] = []
+        for seed in plan.seeds:
+            out[key].append(cached_run(scenario, seed, plan.weeks, plan.scale, tick))
+            done[0] += plan.weeks
+            index[0] += 1
+    return out
+
+
+def pooled_run(pool, scenario: Scenario, seed: int, weeks: int, scale: float,
+               progress: Callable[[int, int], None] | None = None) -> concurrent.futures.Future:
+    """:func:`cached_run` in the pool: a future of the results, shared with any session running the same."""
+    key = (design_key(scenario), int(seed), int(weeks), round(float(scale), 6))
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            ready: concurrent.futures.Future = concurrent.futures.Future()
+            ready.set_result(hit)
+        elif key in _IN_FLIGHT:  # another session (or job) is running exactly this: share its run
+            shared = _IN_FLIGHT[key]
+            if progress:
+                shared.add_done_callback(lambda f: progress(weeks, weeks) if f.exception() is None else None)
+            return shared
+        else:
+            ready = None
+            pending = _IN_FLIGHT[key] = concurrent.futures.Future()
+    if ready is not None:
+        if progress:
+            progress(weeks, weeks)
+        return ready
+
+    def settle(future: concurrent.futures.Future) -> None:
+        exc = future.exception()
+        with _CACHE_LOCK:
+            _IN_FLIGHT.pop(key, None)
+        if exc is not None:
+            pending.set_exception(exc)
+            return
+        remember(scenario, future.result())
+        pending.set_result(future.result())
+
+    try:
+        pool.submit(scenario, seed, weeks, scale, progress).add_done_callback(settle)
+    except BaseException as exc:  # noqa: BLE001 - a pool that cannot take work: the caller runs it here
+        with _CACHE_LOCK:
+            _IN_FLIGHT.pop(key, None)
+        pending.set_exception(exc)
+    return pending
+
+
+def _compute_pooled(plan: "RunPlan", pool, progress: Callable[[int, int, int], None] | None) -> dict[str, list[Results]]:
+    """Every job on every seed at once in the pool's workers; progress over all of them together."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    total = plan.weeks * plan.n_runs
+    lock = threading.Lock()
+    weeks_done: dict[int, int] = {}
+    finished = [0]
+
+    def tick_for(task: int) -> Callable[[int, int], None]:
+        def tick(week: int, weeks: int) -> None:
+            with lock:
+                weeks_done[task] = week
+                if week >= weeks:
+                    finished[0] += 1
+                done, index = sum(weeks_done.values()), min(finished[0] + 1, plan.n_runs)
+            if progress and (week % 4 == 0 or week == weeks):
+                progress(index, done, total)
+        return tick
+
+    tasks = [(key, scenario, seed) for key, scenario in plan.jobs.items() for seed in plan.seeds]
+    futures = [pooled_run(pool, scenario, seed, plan.weeks, plan.scale, tick_for(i))
+               for i, (key, scenario, seed) in enumerate(tasks)]
+    out: dict[str, list[Results]] = {key: [] for key in plan.jobs}
+    for i, ((key, scenario, seed), future) in enumerate(zip(tasks, futures)):
+        try:
+            results = future.result()
+        except BrokenProcessPool:  # a worker died: this run goes one after another here
+            log.warning("the run pool broke; running %s seed %s in the server process", scenario.name, seed)
+            results = cached_run(scenario, seed, plan.weeks, plan.scale, tick_for(i))
+        out[key].append(results)
+    return out
+
+
 # ============================================================================ the service
 @dataclass
 class RunPlan:
@@ -247,23 +344,17 @@ class RunService(param.Parameterized):
 
     @staticmethod
     def compute(plan: RunPlan, progress: Callable[[int, int, int], None] | None = None) -> dict:
-        """Run every job on every seed (cached); touches no state. ``progress(run_index, weeks_done, weeks_total)``."""
+        """Run every job on every seed (cached); touches no state. ``progress(run_index, weeks_done, weeks_total)``.
+
+        With the server's run pool (:mod:`apps.components.pool`) the runs not yet cached go
+        to its worker processes all at once and run side by side; without one they run one
+        after another here. Either way each (scenario, seed) gives the same results.
+        """
+        from .pool import current_pool
+
         t0 = time.perf_counter()
-        total = plan.weeks * plan.n_runs
-        done = [0]
-        index = [0]
-
-        def tick(week: int, weeks: int) -> None:
-            if progress and (week % 4 == 0 or week == weeks):
-                progress(index[0] + 1, done[0] + week, total)
-
-        out: dict[str, list[Results]] = {}
-        for key, scenario in plan.jobs.items():
-            out[key] = []
-            for seed in plan.seeds:
-                out[key].append(cached_run(scenario, seed, plan.weeks, plan.scale, tick))
-                done[0] += plan.weeks
-                index[0] += 1
+        pool = current_pool()
+        out = _compute_pooled(plan, pool, progress) if pool is not None else _compute_serial(plan, progress)
         return {"runs": out, "seconds": time.perf_counter() - t0}
 
     def _reporter(self, schedule: Schedule | None, plan: RunPlan) -> Callable[[int, int, int], None]:
@@ -294,4 +385,5 @@ class RunService(param.Parameterized):
         return report
 
 
-__all__ = ["RunPlan", "RunService", "RunSummary", "cached_run", "clear_cache", "executor", "store_runs", "stored_runs"]
+__all__ = ["RunPlan", "RunService", "RunSummary", "cached_run", "clear_cache", "executor", "pooled_run", "store_runs",
+           "stored_runs"]

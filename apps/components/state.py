@@ -930,8 +930,8 @@ def warm_up(population_scale: float = DEFAULT_SCALE, n_seeds: int = DEFAULT_SEED
     except AddressNotFound:
         pass
     baseline = load_scenario(BASELINE)
-    for seed in replicate_seeds(n_seeds):
-        cached_run(baseline, seed, baseline.run.weeks, population_scale)
+    # through the run pool when the server has one (side by side), else one after another
+    RunService.compute(RunPlan({"baseline": baseline}, replicate_seeds(n_seeds), baseline.run.weeks, population_scale))
     return time.perf_counter() - t0
 
 

@@ -7,8 +7,9 @@ run starts with:
    provider typically offers today (:data:`CATALOGUE_RULES`, an assumption written
    down from the source document's examples: academies' lessons and recitals, the
    library's reading clubs, youth houses, sports clubs, neighbourhood cooking...);
-2. the **central site**: permanent providers move part of their offer to the site
-   and rotating guests bring theirs, timetabled into the site's rooms (:mod:`model.site`);
+2. the **sites** (the main one, ``levers.central_site``, and ``levers.sites``): permanent
+   providers move part of their offer to a site and rotating guests bring theirs,
+   timetabled into the site's rooms and opening hours (:mod:`model.site`);
 3. **playlists**: curated online sequences (LRNG);
 4. the workshop's own offers (an id equal to a catalogue offer replaces it; the
    catalogue's ``removed_offers`` drop offers).
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from model.domain import THEMES, Level, ProviderType, Theme
-from model.scenario import OfferSpec, PlaceSpec, Scenario
+from model.scenario import MAIN_SITE_ID, OfferSpec, PlaceSpec, Scenario
 
 T = Theme
 Z, S, D = Level.ZIEN_DOEN, Level.SAMEN_DOEN, Level.ZELF_DOEN
@@ -151,9 +152,8 @@ def playlist_offers(scenario: Scenario) -> list[OfferSpec]:
     return offers
 
 
-def site_xy(scenario: Scenario, venues: pd.DataFrame) -> tuple[float, float] | None:
-    """EPSG:31370 coordinates of the central site's place (None when it cannot be located)."""
-    place = scenario.levers.central_site.place
+def place_xy(place: PlaceSpec, venues: pd.DataFrame) -> tuple[float, float] | None:
+    """EPSG:31370 coordinates of a venue or a point (None for an unknown venue, online or a site)."""
     if place.kind == "venue":
         if place.venue_id not in venues.index:
             return None
@@ -167,25 +167,40 @@ def site_xy(scenario: Scenario, venues: pd.DataFrame) -> tuple[float, float] | N
     return None
 
 
+def site_xy(scenario: Scenario, venues: pd.DataFrame, site_id: str = MAIN_SITE_ID) -> tuple[float, float] | None:
+    """EPSG:31370 coordinates of a site's place (the main site by default; None when it cannot be located)."""
+    site = scenario.levers.site(site_id)
+    return place_xy(site.place, venues) if site is not None else None
+
+
+def sites_xy(scenario: Scenario, venues: pd.DataFrame) -> dict[str, tuple[float, float] | None]:
+    """Site id -> EPSG:31370 coordinates, for every enabled site (main first)."""
+    return {site.id: place_xy(site.place, venues) for site in scenario.levers.all_sites()}
+
+
 def build_offers(scenario: Scenario, venues: pd.DataFrame, horizon: int | None = None,
                  knock_out: frozenset[str] = frozenset()) -> tuple[list[OfferSpec], "SitePlan"]:
-    """Every offer a run starts with (catalogue, site, playlists, workshop), and the site's timetable.
+    """Every offer a run starts with (catalogue, sites, playlists, workshop), and the sites' timetable.
 
-    Permanent providers at the central site take the places they move there away from
-    their own venue (:mod:`model.site`); an offer left with no places is dropped.
+    Permanent providers at a site take the places they move there away from their own
+    venue (:mod:`model.site`); an offer left with no places is dropped. The plan is one
+    :class:`~model.site.SitePlan` of all enabled sites (``plan.sites`` holds each site's
+    own plan; every booking names its ``site_id``). Knocking out ``central_site`` switches
+    every site off: offers placed at a site then stay as the workshop wrote them.
     """
-    from model.site import SitePlan, plan_site
+    from model.site import SitePlan, combine_plans, plan_sites
 
     horizon = horizon or scenario.run.weeks
     cat = scenario.levers.catalogue
     offers = catalogue_offers(venues, cat.offers_per_provider) if cat.enabled else []
     by_id = {offer.id: offer for offer in offers}
-    site_on = scenario.levers.central_site.enabled and "central_site" not in knock_out
+    site_on = "central_site" not in knock_out
+    planned = {site.id for site in scenario.levers.all_sites()} if site_on else set()
     for offer in scenario.levers.offers:
-        if not (site_on and offer.place.kind == "central_site"):
+        if offer.place.site_key not in planned:
             by_id[offer.id] = offer  # a workshop offer with a catalogue id replaces (moves/edits) it
-    plan = plan_site(scenario, list(by_id.values()), venues, site_xy(scenario, venues), horizon,
-                     CATALOGUE_RULES, rule_offer) if site_on else SitePlan()
+    plan = combine_plans(plan_sites(scenario, list(by_id.values()), venues, sites_xy(scenario, venues), horizon,
+                                    CATALOGUE_RULES, rule_offer)) if planned else SitePlan()
     for offer_id, moved in plan.moved_from.items():
         left = by_id[offer_id].capacity_per_week - moved
         if left >= 1:

@@ -17,6 +17,8 @@ out-of-range values are refused with the file, the key path and the allowed rang
 from __future__ import annotations
 
 import difflib
+import math
+import re
 from typing import Any, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
@@ -41,12 +43,21 @@ class _Strict(BaseModel):
 
 # --------------------------------------------------------------------------- places and offers
 class PlaceSpec(_Strict):
-    """Where an offer happens: a venue of the catalogue, the central site, online, or a point."""
+    """Where an offer happens: a venue of the catalogue, the main site, another site, online, or a point."""
 
-    kind: Literal["venue", "central_site", "online", "point"] = "venue"
+    kind: Literal["venue", "central_site", "site", "online", "point"] = "venue"
     venue_id: str | None = Field(None, description="venue_id from data/providers.csv (kind=venue)")
+    site_id: str | None = Field(None, description="id of one of levers.sites (kind=site)")
     lon: float | None = Field(None, ge=5.3, le=5.7, description="longitude WGS84 (kind=point)")
     lat: float | None = Field(None, ge=50.85, le=51.1, description="latitude WGS84 (kind=point)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _main_site_by_id(cls, data: Any) -> Any:
+        """``{kind: site, site_id: central_site}`` is the main site: the same as ``{kind: central_site}``."""
+        if isinstance(data, dict) and data.get("kind") == "site" and data.get("site_id") == MAIN_SITE_ID:
+            return {**data, "kind": "central_site", "site_id": None}
+        return data
 
     @model_validator(mode="after")
     def _complete(self) -> "PlaceSpec":
@@ -54,13 +65,29 @@ class PlaceSpec(_Strict):
             raise PydanticCustomError("venue_needs_id", "a place of kind 'venue' needs venue_id (a venue_id from data/providers.csv)")
         if self.kind == "point" and (self.lon is None or self.lat is None):
             raise PydanticCustomError("point_needs_lonlat", "a place of kind 'point' needs lon and lat (WGS84, inside Genk)")
+        if self.kind == "site" and not self.site_id:
+            raise PydanticCustomError("site_needs_id", "a place of kind 'site' needs site_id (the id of one of levers.sites)")
         return self
+
+    @property
+    def at_a_site(self) -> bool:
+        """Whether the place is one of the scenario's sites (the main one or another)."""
+        return self.kind in ("central_site", "site")
+
+    @property
+    def site_key(self) -> str | None:
+        """The id of the site the place is (``central_site`` for the main site), None for other places."""
+        if self.kind == "central_site":
+            return MAIN_SITE_ID
+        return self.site_id if self.kind == "site" else None
 
     def describe(self) -> str:
         if self.kind == "venue":
             return f"venue {self.venue_id}"
         if self.kind == "point":
             return f"point ({self.lon:.5f}, {self.lat:.5f})"
+        if self.kind == "site":
+            return f"site {self.site_id}"
         return self.kind
 
 
@@ -125,21 +152,136 @@ ROOM_KINDS: tuple[str, ...] = ("practice_room", "maker_space", "kitchen", "garde
 RoomKind = Literal["practice_room", "maker_space", "kitchen", "garden", "showcase_space", "club_room"]
 
 
+#: The main site's id (``levers.central_site``); the other sites' ids are theirs (``levers.sites[i].id``).
+MAIN_SITE_ID = "central_site"
+
+#: Days of the week, in order, by their keys in ``opening_hours``.
+DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Dutch (and spelled-out) day keys accepted for ``opening_hours``, normalised to :data:`DAYS`.
+DAY_ALIASES: dict[str, str] = {
+    **{d: d for d in DAYS},
+    "ma": "mon", "di": "tue", "wo": "wed", "do": "thu", "vr": "fri", "za": "sat", "zo": "sun",
+    "maandag": "mon", "dinsdag": "tue", "woensdag": "wed", "donderdag": "thu", "vrijdag": "fri", "zaterdag": "sat",
+    "zondag": "sun", "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
+    "saturday": "sat", "sunday": "sun",
+}
+#: Day names for screens (Dutch, English).
+DAY_LABELS: dict[str, tuple[str, str]] = {
+    "mon": ("ma", "Mon"), "tue": ("di", "Tue"), "wed": ("wo", "Wed"), "thu": ("do", "Thu"), "fri": ("vr", "Fri"),
+    "sat": ("za", "Sat"), "sun": ("zo", "Sun"),
+}
+#: The hour the default weekly pattern opens (when a site gives only ``opening_hours_per_week``).
+DEFAULT_OPENING_HOUR = 9
+_HOURS_FORM = "'09:00-12:00, 13:00-17:00' or '9-17'"
+_TIME = re.compile(r"^\s*(\d{1,2})(?:[:.h](\d{2}))?\s*$")
+
+
+def _minute_of_day(text: str) -> int | None:
+    match = _TIME.match(text)
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if minute >= 60 or hour > 24 or (hour == 24 and minute):
+        return None
+    return hour * 60 + minute
+
+
+def parse_day_hours(text: str, day: str = "") -> tuple[tuple[int, int], ...]:
+    """Opening intervals of one day as (start, end) minutes after midnight, sorted.
+
+    Accepts ``"09:00-12:00, 13:00-17:00"``, ``"9-17"``, ``"9.30-12"``, ``"9u-12u30"``;
+    intervals separated by ``,`` or ``;``; an empty text (or ``"-"``,
+    ``"closed"``, ``"gesloten"``) is closed. Raises ``PydanticCustomError``
+    (``opening_hours_text``) naming the day, the text and the accepted form.
+    """
+    def refuse(why_en: str, why_nl: str):
+        return PydanticCustomError(
+            "opening_hours_text",
+            "opening hours of {day} '{text}' do not parse ({why_en}); write them as " + _HOURS_FORM,
+            {"day": day, "text": str(text)[:60], "why_en": why_en, "why_nl": why_nl})
+
+    if not isinstance(text, str):
+        raise refuse("not text", "geen tekst")
+    cleaned = text.strip().lower().replace("\u2013", "-").replace("\u2014", "-")
+    cleaned = re.sub(r"(\d)\s*u\s*(\d)", r"\1:\2", cleaned)
+    cleaned = re.sub(r"(\d)\s*u\b", r"\1", cleaned)
+    if cleaned in ("", "-", "closed", "gesloten", "geslote", "dicht"):
+        return ()
+    out: list[tuple[int, int]] = []
+    for part in re.split(r"[,;]", cleaned):
+        if not part.strip():
+            continue
+        bits = part.split("-")
+        if len(bits) != 2:
+            raise refuse(f"{part.strip()!r} is not from-to", f"{part.strip()!r} is geen van-tot")
+        start, end = _minute_of_day(bits[0]), _minute_of_day(bits[1])
+        if start is None or end is None:
+            raise refuse(f"{part.strip()!r} is not a time of day", f"{part.strip()!r} is geen uur van de dag")
+        if end <= start:
+            raise refuse(f"{part.strip()!r} ends before it starts", f"{part.strip()!r} eindigt voor het begint")
+        out.append((start, end))
+    out.sort()
+    for (a0, a1), (b0, b1) in zip(out, out[1:]):
+        if b0 < a1:
+            raise refuse("two intervals overlap", "twee periodes overlappen")
+    return tuple(out)
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def hours_text(intervals: tuple[tuple[int, int], ...]) -> str:
+    """The canonical text of a day's opening intervals (``"09:00-12:00, 13:00-17:00"``)."""
+    return ", ".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in intervals)
+
+
+def default_opening_hours(hours_per_week: float) -> dict[str, tuple[tuple[int, int], ...]]:
+    """The weekly pattern of a site that gives only its weekly hours: weekdays from 09:00, spread evenly.
+
+    Whole hours are spread over Monday to Friday (the first days take the remainder), the
+    fraction of an hour goes to the next day; above 75 hours (15 a weekday, to midnight)
+    the weekend opens too. The pattern's total is exactly ``hours_per_week`` (to the minute).
+    """
+    minutes = int(round(hours_per_week * 60))
+    if minutes <= 0:
+        return {}
+    days = DAYS[:5] if minutes <= 5 * 15 * 60 else DAYS
+    whole, frac = divmod(minutes, 60)
+    q, r = divmod(whole, len(days))
+    per_day = [q * 60 + (60 if i < r else 0) for i in range(len(days))]
+    if frac:
+        per_day[r % len(days)] += frac
+    start = DEFAULT_OPENING_HOUR * 60
+    return {d: ((start, start + m),) for d, m in zip(days, per_day) if m > 0}
+
+
 class RoomSpec(_Strict):
-    """A room of the central site: its kind decides which offers it suits, its places how many take part at once."""
+    """A room of a site: its kind decides which offers it suits, its places how many take part at once."""
 
     name: str = Field(..., min_length=1, max_length=80)
     kind: RoomKind = "club_room"
     capacity: int = _f(20, 1, 500, "personen", "Plaatsen in de zaal", "Room places", "people in the room at once")
 
 
-class CentralSiteSpec(_Strict):
-    """The hub (Regina Mundi by default): permanent providers, guests, rooms, showcases."""
+class SiteBase(_Strict):
+    """What every site has: a place, rooms, opening hours, permanent providers, guests, showcases, a running cost.
+
+    Opening hours by day (``opening_hours: {mon: "09:00-12:00, 13:00-17:00", za: "10-16"}``;
+    Dutch day keys are normalised) decide when a room can hold a session. When they are
+    given, ``opening_hours_per_week`` is their total (leave it out, or give the same number;
+    a different number is refused). When they are not given, the site is open
+    ``opening_hours_per_week`` hours in the default pattern (:func:`default_opening_hours`).
+    """
 
     enabled: bool = False
     name: str = "Regina Mundi"
     place: PlaceSpec = Field(default_factory=lambda: PlaceSpec(kind="venue", venue_id="regina_mundi"))
     opening_hours_per_week: float = _f(40.0, 0, 98, "uur/week", "Openingsuren", "Opening hours", "hours the site is open each week")
+    opening_hours: dict[str, str] | None = Field(
+        None, description="opening hours by day, e.g. {mon: '09:00-12:00, 13:00-17:00', sat: '10-16'}; "
+        "days mon..sun or ma..zo; none given: opening_hours_per_week spread over weekdays from 09:00",
+        json_schema_extra={"label_nl": "Openingsuren per dag", "label_en": "Opening hours by day"})
     rooms: list[RoomSpec] = Field(default_factory=lambda: [RoomSpec(name="zaal 1", capacity=25)], max_length=50)
     permanent_providers: list[ProviderType] = Field(default_factory=list, description="provider types resident on the site")
     guest_providers: list[ProviderType] = Field(default_factory=list, description="provider types visiting as guests")
@@ -149,10 +291,99 @@ class CentralSiteSpec(_Strict):
     showcase_events_per_month: float = _f(2.0, 0, 30, "per maand", "Toonmomenten", "Showcases", "zien doen events per month")
     showcase_visitors_per_event: int = _f(120, 0, 5000, "bezoekers", "Bezoekers per toonmoment", "Visitors per showcase",
                                           "residents who attend one showcase (the audience, at true scale)")
+    running_cost_eur_per_year: float = _f(0.0, 0, None, "EUR/jaar", "Werkingskosten", "Running cost",
+                                          "what the site costs a year to run (rent, staff, energy), for cost per participant",
+                                          allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _weekly_hours_from_days(cls, data: Any) -> Any:
+        """Normalise the day keys, parse each day, and set (or check) the weekly total."""
+        if not isinstance(data, dict) or data.get("opening_hours") is None:
+            return data
+        given = data["opening_hours"]
+        if not isinstance(given, dict):
+            raise PydanticCustomError("opening_hours_form", "opening_hours must be days with hours, e.g. "
+                                      "{{mon: '09:00-17:00', sat: '10-16'}}", {})
+        days: dict[str, tuple[tuple[int, int], ...]] = {}
+        for key, text in given.items():
+            day = DAY_ALIASES.get(str(key).strip().lower())
+            if day is None:
+                raise PydanticCustomError("opening_hours_day", "opening_hours: '{day}' is not a day; use mon..sun or ma..zo",
+                                          {"day": str(key)[:20], "known": ", ".join(DAYS)})
+            if day in days:
+                raise PydanticCustomError("opening_hours_twice", "opening_hours: {day} is given twice ('{key}'); keep one",
+                                          {"day": day, "key": str(key)[:20]})
+            days[day] = parse_day_hours(text if text is not None else "", day)
+        total = sum(b - a for intervals in days.values() for a, b in intervals) / 60
+        stated = data.get("opening_hours_per_week")
+        if stated is not None and not isinstance(stated, bool) and isinstance(stated, (int, float)) \
+                and abs(float(stated) - total) > 1e-6:
+            raise PydanticCustomError(
+                "opening_hours_mismatch", "opening_hours_per_week ({stated}) differs from the total of opening_hours "
+                "({total} h); leave opening_hours_per_week out (it is derived) or make them agree",
+                {"stated": float(stated), "total": round(total, 4)})
+        normalised = {d: hours_text(days[d]) for d in DAYS if d in days and days[d]}
+        return {**data, "opening_hours": normalised, "opening_hours_per_week": total}
+
+    @model_validator(mode="after")
+    def _a_site_is_a_venue_or_a_point(self) -> "SiteBase":
+        if self.place.kind not in ("venue", "point"):
+            raise PydanticCustomError("site_place_kind", "a site's place must be a venue or a point, not '{kind}'",
+                                      {"kind": self.place.kind})
+        return self
 
     @property
     def room_capacity(self) -> int:
         return sum(room.capacity for room in self.rooms)
+
+    def week_hours(self) -> dict[str, tuple[tuple[int, int], ...]]:
+        """Opening intervals per day (minutes after midnight), days in order; closed days left out."""
+        if self.opening_hours is None:
+            return default_opening_hours(self.opening_hours_per_week)
+        return {d: parse_day_hours(self.opening_hours[d], d) for d in DAYS if d in self.opening_hours}
+
+    def lonlat(self) -> tuple[float, float] | None:
+        """WGS84 of a point site (None for a venue: the geography knows where it is)."""
+        return (self.place.lon, self.place.lat) if self.place.kind == "point" else None
+
+
+class CentralSiteSpec(SiteBase):
+    """The main site, the hub (Regina Mundi by default): its id is ``central_site``."""
+
+    @property
+    def id(self) -> str:
+        return MAIN_SITE_ID
+
+
+class SiteSpec(SiteBase):
+    """Another site beside the main one: a hub or a satellite (a cité's club room), with its own id."""
+
+    id: str = Field(..., min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$",
+                    description="a short slug (lower case, digits, - and _), unique among the sites")
+    enabled: bool = True
+    name: str = Field("satelliet", min_length=1, max_length=120)
+    place: PlaceSpec
+
+    @field_validator("id")
+    @classmethod
+    def _not_the_main_id(cls, value: str) -> str:
+        if value == MAIN_SITE_ID:
+            raise PydanticCustomError("site_id_reserved", "site id '{id}' is the main site's (levers.central_site); "
+                                      "give this site another id", {"id": value})
+        return value
+
+
+#: Two sites closer than this (metres) are on one spot.
+SAME_SPOT_METRES = 25.0
+
+
+def lonlat_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Distance in metres between two WGS84 points (equirectangular, exact enough within a city)."""
+    lat = math.radians((a[1] + b[1]) / 2)
+    dx = math.radians(b[0] - a[0]) * math.cos(lat) * 6_371_000
+    dy = math.radians(b[1] - a[1]) * 6_371_000
+    return math.hypot(dx, dy)
 
 
 class WegwijzerSpec(_Strict):
@@ -184,7 +415,7 @@ class ClubSpec(_Strict):
     means_test: bool = Field(True, description="only members with low means are paid for")
     priority: Literal["less_autonomous", "lowest_level", "first_come"] = "first_come"
     connected: bool = Field(False, description="clubs are connected: members, mentors, referrals and budgets shared across wijken")
-    priority_reserved_share: float = _f(0.5, 0, 1, "aandeel", "Voorbehouden budget", "Reserved budget",
+    priority_reserved_share: float = _f(0.8, 0, 1, "aandeel", "Voorbehouden budget", "Reserved budget",
                                         "share of each year's budget kept for the priority group (when priority is not first_come)")
     membership_share: float = _f(0.5, 0, 1, "aandeel", "Lidmaatschap", "Membership", "share of residents who are club members")
 
@@ -240,6 +471,8 @@ class Levers(_Strict):
     catalogue: CatalogueSpec = Field(default_factory=CatalogueSpec)
     offers: list[OfferSpec] = Field(default_factory=list, max_length=5000, description="offers placed by the workshop; an id of a catalogue offer replaces it")
     central_site: CentralSiteSpec = Field(default_factory=CentralSiteSpec)
+    sites: list[SiteSpec] = Field(default_factory=list, max_length=20,
+                                  description="other sites beside the main one (hubs, satellites), each with its own id")
     wegwijzer: WegwijzerSpec = Field(default_factory=WegwijzerSpec)
     mentors: MentorSpec = Field(default_factory=MentorSpec)
     clubs: ClubSpec = Field(default_factory=ClubSpec)
@@ -257,6 +490,61 @@ class Levers(_Strict):
                                           {"index": i, "id": offer.id})
             seen.add(offer.id)
         return self
+
+    @model_validator(mode="after")
+    def _sites_known_and_apart(self) -> "Levers":
+        ids: list[str] = []
+        for i, site in enumerate(self.sites):
+            if site.id in ids:
+                raise PydanticCustomError("duplicate_site_id", "sites[{index}].id '{id}' is used twice; give each site its own id",
+                                          {"index": i, "id": site.id})
+            ids.append(site.id)
+        known = [MAIN_SITE_ID, *ids]
+        for i, offer in enumerate(self.offers):
+            if offer.place.kind == "site" and offer.place.site_id not in ids:
+                raise PydanticCustomError(
+                    "unknown_site_id", "offers[{index}].place.site_id '{site_id}' is not a site; known sites: {known}",
+                    {"index": i, "site_id": str(offer.place.site_id)[:40], "known": ", ".join(known)})
+        spots = [(f"central_site", self.central_site)] if self.central_site.enabled else []
+        spots += [(f"sites[{i}]", s) for i, s in enumerate(self.sites) if s.enabled]
+        for j, (key_b, b) in enumerate(spots):
+            for key_a, a in spots[:j]:
+                if same_spot(a.place, b.place):
+                    raise PydanticCustomError(
+                        "site_same_spot", "{first} ('{first_name}') and {second} ('{second_name}') are on one spot "
+                        "({place}); two sites need two places (at least {metres} m apart): move one or switch it off",
+                        {"first": key_a, "first_name": a.name[:40], "second": key_b, "second_name": b.name[:40],
+                         "place": a.place.describe(), "metres": int(SAME_SPOT_METRES)})
+        return self
+
+    def all_sites(self) -> list[SiteBase]:
+        """The enabled sites in order, the main site (id ``central_site``) first; each has ``.id``."""
+        main = [self.central_site] if self.central_site.enabled else []
+        return main + [site for site in self.sites if site.enabled]
+
+    def site(self, site_id: str) -> SiteBase | None:
+        """The site with this id (``central_site`` is the main one), enabled or not; None if there is none."""
+        if site_id == MAIN_SITE_ID:
+            return self.central_site
+        return next((site for site in self.sites if site.id == site_id), None)
+
+    def site_of(self, place: PlaceSpec) -> SiteBase | None:
+        """The site a place is (``kind`` central_site or site), None for a venue, a point or online."""
+        key = place.site_key
+        return self.site(key) if key is not None else None
+
+
+def same_spot(a: PlaceSpec, b: PlaceSpec) -> bool:
+    """Whether two site places are one spot: the same venue, or points within :data:`SAME_SPOT_METRES`.
+
+    A venue and a point can only be compared with the venues' coordinates (see
+    ``model.site.plan_sites``, which checks that too).
+    """
+    if a.kind == "venue" and b.kind == "venue":
+        return a.venue_id == b.venue_id
+    if a.kind == "point" and b.kind == "point":
+        return lonlat_metres((a.lon, a.lat), (b.lon, b.lat)) < SAME_SPOT_METRES
+    return False
 
 
 # --------------------------------------------------------------------------- uncertainties
@@ -344,10 +632,24 @@ class Scenario(_Strict):
             if not isinstance(node, dict) or keys[-1] not in node:
                 raise ScenarioError(f"unknown parameter {path!r}: {_suggest(keys[-1], node if isinstance(node, dict) else {})}")
             node[keys[-1]] = value
+            _couple_opening_hours(node, keys[-1], values, path)
         return validate_scenario(data, source="<values>")
 
     def to_yaml(self) -> str:
         return scenario_to_yaml(self)
+
+
+def _couple_opening_hours(site: dict, key: str, values: dict[str, Any], path: str) -> None:
+    """Keep a site's two opening-hours fields together when one of them is set by :meth:`Scenario.with_values`.
+
+    Setting ``opening_hours`` makes the weekly total follow it; setting only
+    ``opening_hours_per_week`` drops the by-day hours (the default pattern spreads the new total).
+    """
+    prefix = path[: -len(key)]
+    if key == "opening_hours" and f"{prefix}opening_hours_per_week" not in values and site.get("opening_hours") is not None:
+        site.pop("opening_hours_per_week", None)
+    elif key == "opening_hours_per_week" and f"{prefix}opening_hours" not in values:
+        site["opening_hours"] = None
 
 
 # --------------------------------------------------------------------------- declarations

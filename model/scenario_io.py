@@ -151,6 +151,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "{where}: a place of kind 'venue' needs venue_id (a venue_id from data/providers.csv)"),
     "point_needs_lonlat": ("{where}: een plek van soort 'point' heeft lon en lat nodig (WGS84, in Genk)",
                            "{where}: a place of kind 'point' needs lon and lat (WGS84, inside Genk)"),
+    "site_needs_id": ("{where}: een plek van soort 'site' heeft een site_id nodig (de id van een van levers.sites)",
+                      "{where}: a place of kind 'site' needs site_id (the id of one of levers.sites)"),
+    "opening_hours_text": ("{where}.opening_hours.{day}: de openingsuren {text!r} zijn niet te lezen ({why_nl}); "
+                           "schrijf ze als '09:00-12:00, 13:00-17:00' of '9-17'",
+                           "{where}.opening_hours.{day}: the opening hours {text!r} do not parse ({why_en}); "
+                           "write them as '09:00-12:00, 13:00-17:00' or '9-17'"),
+    "opening_hours_day": ("{where}.opening_hours: {day!r} is geen dag; gebruik ma, di, wo, do, vr, za, zo (of {known})",
+                          "{where}.opening_hours: {day!r} is not a day; use {known} (or ma, di, wo, do, vr, za, zo)"),
+    "opening_hours_twice": ("{where}.opening_hours: {day} staat er twee keer in ({key!r}); hou er één",
+                            "{where}.opening_hours: {day} is given twice ({key!r}); keep one"),
+    "opening_hours_form": ("{where}.opening_hours: geef dagen met uren, bv. {{ma: '09:00-17:00', za: '10-16'}}",
+                           "{where}.opening_hours: give days with hours, e.g. {{mon: '09:00-17:00', sat: '10-16'}}"),
+    "opening_hours_mismatch": ("{where}: opening_hours_per_week ({stated}) verschilt van het totaal van opening_hours "
+                               "({total} uur); laat opening_hours_per_week weg (het volgt uit de uren per dag) of maak ze gelijk",
+                               "{where}: opening_hours_per_week ({stated}) differs from the total of opening_hours ({total} h); "
+                               "leave opening_hours_per_week out (it follows from the hours by day) or make them agree"),
+    "duplicate_site_id": ("{where}: sites[{index}].id {id!r} komt twee keer voor; geef elke plek een eigen id",
+                          "{where}: sites[{index}].id {id!r} is used twice; give each site its own id"),
+    "site_id_reserved": ("{where} = {id!r}: die id is van de hoofdplek (levers.central_site); kies een andere id",
+                         "{where} = {id!r}: that id is the main site's (levers.central_site); choose another id"),
+    "unknown_site_id": ("{where}: offers[{index}].place.site_id {site_id!r} is geen plek; gekende plekken: {known}",
+                        "{where}: offers[{index}].place.site_id {site_id!r} is not a site; known sites: {known}"),
+    "site_same_spot": ("{where}: {first} ({first_name!r}) en {second} ({second_name!r}) liggen op dezelfde plek ({place}); "
+                       "twee plekken moeten minstens {metres} m uit elkaar liggen: verplaats er een of zet er een uit",
+                       "{where}: {first} ({first_name!r}) and {second} ({second_name!r}) are on one spot ({place}); "
+                       "two sites need to be at least {metres} m apart: move one or switch one off"),
+    "site_place_kind": ("{where}: een plek (site) ligt aan een venue of een punt, niet {kind!r}",
+                        "{where}: a site's place must be a venue or a point, not {kind!r}"),
     "level_choice": ("{where}: het niveau van een aanbod is zien_doen, samen_doen of zelf_doen",
                      "{where}: an offer's level must be zien_doen, samen_doen or zelf_doen"),
     "rule": ("{where}: {text}", "{where}: {text}"),

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from model.offers import CATALOGUE_RULES, build_offers, catalogue_offers, rule_offer, site_xy
-from model.scenario import validate_scenario
+from model.scenario import PlaceSpec, validate_scenario
 from model.site import plan_site
 from tiny_geography import FAR_VENUE, NEAR_VENUE, REGINA_MUNDI, TinyGenk
 
@@ -182,3 +182,203 @@ def test_where_completers_find_no_next_step_a_provider_adds_one_level_up_once():
     top.review_enrolled[0], top.review_stuck[0] = 5.0, 3.0
     top_provider.step()
     assert top.offers.n == 1, "there is no level above zelf doen"
+
+
+# =========================================================================== hour blocks by day, by hand
+def kitchen_site(opening_hours=None, hours_per_week=None, offers=(), rooms=None):
+    """A site with one kitchen of 10 places and only the workshop's own offers (eten)."""
+    site = {"enabled": True, "place": {"kind": "venue", "venue_id": REGINA_MUNDI}, "permanent_providers": [],
+            "rooms": rooms or [{"name": "keuken", "kind": "kitchen", "capacity": 10}]}
+    if opening_hours is not None:
+        site["opening_hours"] = opening_hours
+    if hours_per_week is not None:
+        site["opening_hours_per_week"] = hours_per_week
+    workshop = [{"id": oid, "themes": ["eten"], "place": {"kind": "central_site"}, "capacity_per_week": places,
+                 "hours_per_week": hours} for oid, hours, places in offers]
+    return validate_scenario({"name": "blokken", "levers": {"catalogue": {"enabled": False}, "central_site": site,
+                                                            "offers": workshop}}, source="<test>")
+
+
+def blocks_of(p) -> dict[str, tuple]:
+    return {b.offer_id: b.blocks for b in p.bookings}
+
+
+def test_with_hours_by_day_each_session_takes_the_first_free_stretch_of_a_day():
+    # open Monday 9-12 and Tuesday 14-16; 'lang' (3 h) fills Monday, 'kort' (2 h, 20 places = 2 sessions)
+    # finds only Tuesday for one session, 'nog' (1 h) finds nothing
+    p = plan(kitchen_site({"ma": "9-12", "di": "14-16"}, offers=[("lang", 3, 10), ("kort", 2, 20), ("nog", 1, 10)]))
+    assert blocks_of(p) == {"lang": (("mon", 9.0, 12.0),), "kort": (("tue", 14.0, 16.0),)}
+    b = bookings(p)
+    assert b.loc["kort", ["sessions_per_week", "places"]].tolist() == [1, 10]
+    assert p.unscheduled == ["nog"]
+
+
+def test_by_day_a_session_needs_one_stretch_while_weekly_hours_only_count_hours():
+    by_day = plan(kitchen_site({"ma": "9-11", "di": "9-11"}, offers=[("drie_uur", 3, 10)]))
+    assert by_day.unscheduled == ["drie_uur"] and by_day.bookings == []
+    weekly = plan(kitchen_site(hours_per_week=4, offers=[("drie_uur", 3, 10)]))
+    # 4 h a week in the default pattern is 09-10 Monday to Thursday: the session is laid out over three of them
+    assert blocks_of(weekly) == {"drie_uur": (("mon", 9.0, 10.0), ("tue", 9.0, 10.0), ("wed", 9.0, 10.0))}
+    assert weekly.bookings[0].block_session == (0, 0, 0)
+
+
+def test_a_lunch_break_splits_the_day_and_a_session_does_not_cross_it():
+    p = plan(kitchen_site({"vr": "09:00-12:00, 13:00-17:30"}, offers=[("ochtend", 2, 10), ("twee", 2, 20)]))
+    # ochtend 9-11; twee: 11-12 is too short, so 13-15 and 15-17 (two sessions)
+    assert blocks_of(p) == {"ochtend": (("fri", 9.0, 11.0),), "twee": (("fri", 13.0, 15.0), ("fri", 15.0, 17.0))}
+    assert p.bookings[1].block_session == (0, 1)
+
+
+def test_guests_of_different_periods_may_use_the_same_hours():
+    sc = kitchen_site({"ma": "9-11"}).with_values({"levers.central_site.guest_providers": ["neighbourhood_work"],
+                                                   "levers.central_site.guest_weeks": 26})
+    p = plan(sc, horizon=52)
+    kook = [b for b in p.bookings if b.offer_id.endswith("kookatelier")]
+    assert [(b.start_week, b.blocks) for b in kook] == [(1, (("mon", 9.0, 11.0),)), (27, (("mon", 9.0, 11.0),))]
+
+
+def test_permanent_bookings_in_weekly_hours_are_laid_out_in_booking_order():
+    p = plan(scenario())  # 10 h a week: 09-11 on weekdays
+    blocks = p.blocks_frame()
+    atelier = blocks[blocks["room"] == "atelier"]
+    # repair café 2 h, then maakplek 3 h (continues on Tuesday), then the leerling 4 h
+    assert atelier[["offer_id", "day", "start", "end"]].values.tolist() == [
+        ["site:makerspace:repair-cafe", "mon", 9.0, 11.0],
+        ["site:makerspace:maakplek", "tue", 9.0, 11.0], ["site:makerspace:maakplek", "wed", 9.0, 10.0],
+        ["site:craftsperson:leerling", "wed", 10.0, 11.0], ["site:craftsperson:leerling", "thu", 9.0, 11.0],
+        ["site:craftsperson:leerling", "fri", 9.0, 10.0]]
+    hours = blocks.assign(h=blocks["end"] - blocks["start"]).groupby("offer_id")["h"].sum()
+    assert hours.to_dict() == bookings(p)["hours_per_week"].to_dict()
+
+
+# =========================================================================== visitors per hour block
+def test_visitors_per_block_hold_each_sessions_learners_and_crowding_is_over_the_rooms_places():
+    from model.site import visitors_by_block
+
+    p = plan(kitchen_site({"ma": "9-12", "di": "14-16, 19-20"}, offers=[("lang", 3, 10), ("kort", 2, 20)]))
+    v = visitors_by_block(p, {"lang": 6, "kort": 8})
+    assert list(v.columns[:9]) == ["site", "site_name", "room", "room_kind", "day", "hour", "visitors", "places", "crowding"]
+    assert v[["day", "hour", "visitors", "crowding"]].values.tolist() == [
+        ["mon", 9, 6.0, 0.6], ["mon", 10, 6.0, 0.6], ["mon", 11, 6.0, 0.6],
+        ["tue", 14, 8.0, 0.8], ["tue", 15, 8.0, 0.8], ["tue", 19, 0.0, 0.0]]  # an open hour nobody uses
+    assert v["visitors"].sum() == 6 * 3 + 8 * 2  # learner-hours per week
+
+
+def test_an_offers_learners_are_split_over_its_sessions_and_part_hours_count_for_their_part():
+    from model.site import visitors_by_block
+
+    p = plan(kitchen_site({"wo": "09:30-12:30"}, offers=[("twee", 1.5, 20)]))
+    assert blocks_of(p) == {"twee": (("wed", 9.5, 11.0), ("wed", 11.0, 12.5))}
+    v = visitors_by_block(p, pd.DataFrame({"offer_id": ["twee"], "weekly_enrolled": [12.0]})).set_index("hour")
+    # 6 learners a session: 9:30-10 is half an hour, 11-12 both halves are the second session
+    assert v["visitors"].to_dict() == {9: 3.0, 10: 6.0, 11: 6.0, 12: 3.0}
+    assert v["visitors"].sum() == pytest.approx(12 * 1.5)
+
+
+def test_visitors_of_several_sites_sum_to_each_offers_learner_hours():
+    from model.site import visitors_by_block
+
+    specs, combined = build_offers(two_sites(), GEO.venues)
+    enrolled = {b.offer_id: 5.0 for b in combined.bookings}
+    v = visitors_by_block(combined, pd.Series(enrolled))
+    assert set(v["site"]) == {"central_site", "cite"}
+    expected = sum(5.0 * b.hours_per_week / b.sessions_per_week for b in combined.bookings)
+    assert v["visitors"].sum() == pytest.approx(expected)
+
+
+# =========================================================================== several sites
+SITE_AT_FAR_VENUE = {"id": "cite", "name": "Cité-clubhuis", "place": {"kind": "venue", "venue_id": FAR_VENUE},
+                     "opening_hours": {"ma": "9-21", "wo": "9-21"}, "share_moved": 0.75,
+                     "rooms": [{"name": "werkplaats", "kind": "maker_space", "capacity": 20},
+                               {"name": "keuken", "kind": "kitchen", "capacity": 12}],
+                     "permanent_providers": ["makerspace", "neighbourhood_work"], "running_cost_eur_per_year": 30_000}
+
+
+def two_sites(**extra):
+    main = scenario().levers.central_site.model_dump(mode="json")
+    return validate_scenario({"name": "twee", "levers": {"central_site": main, "sites": [{**SITE_AT_FAR_VENUE, **extra}]}},
+                             source="<test>")
+
+
+def test_every_site_is_planned_with_its_own_rooms_and_its_offers_carry_the_site():
+    specs, combined = build_offers(two_sites(), GEO.venues)
+    assert [p.site_id for p in combined.sites] == ["central_site", "cite"]
+    cite = combined.sites[1]
+    assert cite.xy == (242_500.0, 185_500.0) and cite.room_places == {"werkplaats": 20, "keuken": 12}
+    by_id = {o.id: o for o in specs}
+    assert by_id["site.cite:makerspace:repair-cafe"].place == PlaceSpec(kind="site", site_id="cite")
+    assert by_id["site:makerspace:repair-cafe"].place.kind == "central_site"
+    assert {b.site_id for b in combined.bookings} == {"central_site", "cite"}
+    assert combined.site_of_offer()["site.cite:makerspace:repair-cafe"] == "cite"
+
+
+def test_a_provider_never_moves_more_than_all_its_places_over_all_sites():
+    specs, combined = build_offers(two_sites(), GEO.venues)
+    b = bookings(combined)
+    # repair café has 20 places: the main site takes 10 (half), the cité wants 15 (three quarters) but 10 are left
+    assert b.loc["site:makerspace:repair-cafe", "places"] == 10 and b.loc["site.cite:makerspace:repair-cafe", "places"] == 10
+    assert combined.moved_from[f"{FAR_VENUE}:repair-cafe"] == 20
+    assert f"{FAR_VENUE}:repair-cafe" not in {o.id for o in specs}  # nothing left at its own venue
+
+
+def test_each_site_takes_from_the_provider_of_a_type_nearest_to_it():
+    venues = GEO.venues.copy()
+    next_door = venues.loc[NEAR_VENUE].copy()
+    next_door["x"] = venues.loc[FAR_VENUE, "x"] + 100.0
+    venues.loc["buurthuis_in_de_cite"] = next_door
+    specs, combined = build_offers(two_sites(), venues)
+    main, cite = combined.sites
+    assert f"{NEAR_VENUE}:kookatelier" in main.moved_from and "buurthuis_in_de_cite:kookatelier" in cite.moved_from
+    assert "buurthuis_in_de_cite:kookatelier" not in main.moved_from
+
+
+def test_a_point_site_on_the_main_sites_venue_is_refused_when_the_coordinates_are_known():
+    from pyproj import Transformer
+
+    from model.scenario_io import ScenarioProblems
+
+    x, y = GEO.venues.loc[REGINA_MUNDI, ["x", "y"]]
+    lon, lat = Transformer.from_crs(31370, 4326, always_xy=True).transform(x + 10, y)
+    sc = two_sites(place={"kind": "point", "lon": lon, "lat": lat})
+    with pytest.raises(ScenarioProblems) as info:
+        build_offers(sc, GEO.venues)
+    assert info.value.problems[0].code == "site_same_spot" and "sites[0] ('Cité-clubhuis')" in str(info.value)
+
+
+def test_knocking_out_the_central_site_switches_every_site_off_and_offers_stay_as_written():
+    offer = {"id": "kook", "themes": ["eten"], "place": {"kind": "site", "site_id": "cite"}, "capacity_per_week": 9}
+    sc = two_sites().model_copy(deep=True)
+    sc = validate_scenario({**sc.model_dump(mode="json"), "levers": {**sc.levers.model_dump(mode="json"), "offers": [offer]}})
+    specs, combined = build_offers(sc, GEO.venues, knock_out=frozenset({"central_site"}))
+    assert combined.bookings == [] and {o.id: o.capacity_per_week for o in specs}["kook"] == 9
+    specs, combined = build_offers(sc, GEO.venues)
+    assert bookings(combined).loc["kook", ["site_id", "role"]].tolist() == ["cite", "workshop"]
+
+
+def test_an_offer_at_a_site_that_is_switched_off_is_kept_as_written():
+    offer = {"id": "kook", "themes": ["eten"], "place": {"kind": "site", "site_id": "cite"}, "capacity_per_week": 9}
+    data = two_sites(enabled=False).model_dump(mode="json")
+    data["levers"]["offers"] = [offer]
+    specs, combined = build_offers(validate_scenario(data), GEO.venues)
+    assert [p.site_id for p in combined.sites] == ["central_site"]
+    assert next(o for o in specs if o.id == "kook").place.site_id == "cite"
+
+
+# =========================================================================== old scenarios are planned as before
+def test_every_old_scenario_gets_the_same_timetable_as_before_there_were_other_sites():
+    """Bookings, places, moved places and the offers of scenarios/*.yaml (and hub variants), from the code before."""
+    import json
+    from pathlib import Path
+
+    from model.geography import load_genk
+
+    fixture = Path(__file__).parent / "fixtures" / "sites" / "plans_before_sites.json"
+    before = json.loads(fixture.read_text())
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fixture", Path(__file__).parent / "fixtures" / "sites" / "make_fixture.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    geos = {"genk": load_genk().venues, "tiny": GEO.venues}
+    now = {f"{name}|{geo}": make.summary(sc, venues, 52) for name, sc in make.cases() for geo, venues in geos.items()}
+    assert json.loads(json.dumps(now, default=str)) == before

@@ -78,6 +78,21 @@ class Provider(mesa.Agent):
                     model.provider_changes["follow_on"] += 1
 
 
+def take_prefix(pool: np.ndarray, weight: np.ndarray, free: float) -> np.ndarray:
+    """The longest front of ``pool`` whose summed ``weight`` fits in ``free`` places.
+
+    Only a window of the pool is summed (a caseload or a group is small, a week's pool is
+    not); a running sum is sequential, so the window's sums equal the whole pool's.
+    """
+    k = 64
+    while True:
+        head = pool[:k]
+        n = int(np.searchsorted(np.cumsum(weight[head]), free + 1e-9, side="right"))
+        if n < head.size or head.size == pool.size:
+            return head[:n]
+        k *= 4
+
+
 def fill_fraction(agent: mesa.Agent, free: float, weight: float, rng: np.random.Generator) -> bool:
     """Whether the last fraction of a place (``free`` < one resident's ``weight``) is filled.
 
@@ -117,7 +132,7 @@ class Mentor(mesa.Agent):
         free = self.places - self.caseload()
         if free <= 0 or pool.size == 0:
             return
-        take = pool[np.cumsum(model.pop.weight[pool]) <= free + 1e-9]
+        take = take_prefix(pool, model.pop.weight, free)
         if take.size == 0:
             take = pool[:1] if fill_fraction(self, free, model.pop.weight[pool[0]], model.streams["mentors"]) else take
         model.start_mentorship(take, self)
@@ -150,7 +165,7 @@ class Host(mesa.Agent):
         if free <= 0:
             return
         pool = model.peer_candidates()
-        take = pool[np.cumsum(pop.weight[pool]) <= free + 1e-9]
+        take = take_prefix(pool, pop.weight, free)
         if take.size == 0 and pool.size:
             take = pool[:1] if fill_fraction(self, free, pop.weight[pool[0]], model.streams["peer"]) else take
         model.join_peer_group(take, self)
@@ -205,4 +220,4 @@ class Club(mesa.Agent):
             pop.funded_eur[pop.wijk == self.wijk] = 0.0
 
 
-__all__ = ["Club", "FOLLOW_ON_SHARE", "Host", "Mentor", "Provider", "fill_fraction"]
+__all__ = ["Club", "FOLLOW_ON_SHARE", "Host", "Mentor", "Provider", "fill_fraction", "take_prefix"]

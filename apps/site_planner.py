@@ -30,8 +30,15 @@ from apps.planner.state import PlannerState
 from apps.planner.views import PlannerMap
 from model.accessibility import AccessMode
 from model.domain import ProviderType
-from model.planner import PLANNER_INDICATORS, ROOM_LABELS, rooms_to_text
-from model.report import wijk_map_svg
+from model.planner import (
+    PLANNER_INDICATORS,
+    ROOM_LABELS,
+    PlannerError,
+    opening_hours_by_day,
+    rooms_to_text,
+)
+from model.report import block_heatmap_svg, wijk_map_svg
+from model.scenario import DAY_LABELS
 
 log = logging.getLogger(__name__)
 TITLE = "Siteplanner Genk / Site planner"
@@ -78,10 +85,11 @@ class SitePlannerApp(pn.viewable.Viewer):
         self.rooms = pn.widgets.TextAreaInput(
             label="Ruimtes: soort plaatsen [naam] / rooms: kind places [name]", height=120,
             placeholder="keuken 12\nmaakleerplek 20 atelier")
-        self.hours = pn.widgets.TextInput(label="Openingsuren / opening hours", placeholder="ma-vr 9-17; za 10-14")
+        self.hours = pn.widgets.TextInput(label="Openingsuren / opening hours", placeholder="ma-vr 9-12, 13-17; za 10-14")
+        self.hours_note = pn.pane.HTML("", sizing_mode="stretch_width", styles={"font-size": "12px", "color": "#444"})
         self.permanent = pn.widgets.MultiChoice(label="Vaste aanbieders / permanent providers", options=provider_opts)
         self.guests = pn.widgets.MultiChoice(label="Gasten / guests", options=provider_opts)
-        self.cost = pn.widgets.TextInput(label="Kosten EUR/jaar / cost EUR/year", value="0")
+        self.cost = pn.widgets.TextInput(label="Werkingskosten EUR/jaar / running cost EUR/year", value="0")
         self.apply_btn = pn.widgets.Button(label="✔ Pas site aan / Apply to site", color="primary")
         self.venue = pn.widgets.Select(label="Locatie / venue", options=venue_opts, sizing_mode="stretch_width")
         self.address = pn.widgets.TextInput(label="Adres in Genk / address in Genk", placeholder="Stalenstraat 32")
@@ -122,6 +130,10 @@ class SitePlannerApp(pn.viewable.Viewer):
         self.side = _df(None)
         self.cmp_table = _df(None)
         self.rooms_table = _df(None)
+        self.site_cost_table = _df(None)
+        self.block_room = pn.widgets.Select(label="Ruimte / room", sizing_mode="stretch_width")
+        self.block_map = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.block_table = _df(None)
         self.diff_map = pn.pane.HTML("", sizing_mode="stretch_width")
         # ---------------------------------------------------------- robustness
         self.rob_indicator = pn.widgets.Select(label="Indicator", options=list(PLANNER_INDICATORS[:6]), value="reach")
@@ -174,6 +186,8 @@ class SitePlannerApp(pn.viewable.Viewer):
         s.param.watch(self._refresh_access, ["method"])
         s.param.watch(self._refresh_message, ["message", "level"])
         s.param.watch(self._refresh_sim, ["sim_version", "compare_a", "compare_b"])
+        self.block_room.param.watch(self._refresh_blocks, "value")
+        self.hours.param.watch(self._refresh_hours_note, "value")
         s.param.watch(self._refresh_robust, ["robust_version"])
         s.param.watch(self._refresh_status, ["status", "busy"])
         s.runs.param.watch(self._refresh_progress, ["run_index", "n_runs", "progress", "running"])
@@ -254,7 +268,6 @@ class SitePlannerApp(pn.viewable.Viewer):
             self.rooms.value = rooms_to_text(site.rooms)
             self.hours.value = site.opening_hours
             self.permanent.value, self.guests.value = list(site.permanent), list(site.guests)
-            self.permanent.disabled = self.guests.disabled = not is_main
             self.cost.value = f"{site.cost_eur_per_year:.0f}"
             self.remove_btn.disabled = is_main
 
@@ -320,6 +333,19 @@ class SitePlannerApp(pn.viewable.Viewer):
             if len(rooms):
                 self.rooms_table.object = rooms[["layout", "site", "room", "room_kind", "places", "booked_share",
                                                  "visitors_per_week", "visitors_per_session", "waitlisted", "crowding"]].round(2)
+            cost = sim.sites()
+            if len(cost):
+                self.site_cost_table.object = cost[["layout", "site", "site_name", "running_cost_eur_per_year", "participants",
+                                                    "cost_per_participant_eur", "cost_per_participant_eur_lo",
+                                                    "cost_per_participant_eur_hi"]].round(0)
+            blocks = s.blocks()
+            keys = blocks[["layout", "site", "site_name", "room"]].drop_duplicates() if len(blocks) else blocks
+            options = {f"{r.layout} · {r.site_name} · {r.room}": f"{r.layout}\x1f{r.site}\x1f{r.room}"
+                       for r in keys.itertuples()}
+            keep = self.block_room.value if self.block_room.value in options.values() else next(iter(options.values()), None)
+            self.block_room.options = options
+            self.block_room.value = keep
+            self._refresh_blocks()
             a, b = s.compare_a, s.compare_b
             if a in sim.runs and b in sim.runs and a != b:
                 cmp = sim.compare(a, b)
@@ -336,6 +362,40 @@ class SitePlannerApp(pn.viewable.Viewer):
                 self.cmp_table.object = None
                 self.diff_map.object = "<p>Kies twee verschillende gesimuleerde opstellingen / choose two different simulated layouts.</p>"
 
+    def _refresh_blocks(self, *_) -> None:
+        """The chosen room's week: visitors and crowding per day and hour block (the report's figure)."""
+        s = self.state
+        if s.sim is None or not self.block_room.value:
+            self.block_map.object, self.block_table.object = "", None
+            return
+        layout, site, room = self.block_room.value.split("\x1f")
+        blocks = s.blocks()
+        sub = blocks[(blocks["layout"] == layout) & (blocks["site"] == site) & (blocks["room"] == room)]
+        if sub.empty:
+            self.block_map.object, self.block_table.object = "", None
+            return
+        kind = str(sub["room_kind"].iloc[0])
+        nl, en = ROOM_LABELS.get(kind, (kind, kind))
+        self.block_map.object = block_heatmap_svg(sub, title=f"{sub['site_name'].iloc[0]} · {room} ({nl} / {en}, "
+                                                              f"{int(sub['places'].iloc[0])} plaatsen / places)")
+        busy = sub[sub["visitors"] > 0].sort_values("crowding", ascending=False).head(12)
+        show = busy.assign(dag=[f"{DAY_LABELS[d][0]} / {DAY_LABELS[d][1]}" for d in busy["day"]])
+        self.block_table.object = show[["dag", "hour", "visitors", "visitors_lo", "visitors_hi", "places", "crowding",
+                                        "demand_crowding"]].round(2)
+
+    def _refresh_hours_note(self, *_) -> None:
+        """How the opening hours will be read (or why not), as the planner types them."""
+        text = self.hours.value or ""
+        try:
+            days = opening_hours_by_day(text)
+        except PlannerError as exc:
+            self.hours_note.object = f"<span style='color:#a00'>{html.escape(exc.nl)}</span>"
+            return
+        if days is None:
+            self.hours_note.object = html.escape("weektotaal: ma-vr vanaf 9:00 verdeeld / weekly total: spread Mon-Fri from 9:00")
+            return
+        self.hours_note.object = html.escape(" · ".join(f"{DAY_LABELS[d][0]} {t}" for d, t in days.items()))
+
     def _refresh_robust(self, *_) -> None:
         rob = self.state.robust
         if rob is None:
@@ -351,7 +411,8 @@ class SitePlannerApp(pn.viewable.Viewer):
         return pn.Column(
             "### Opstelling / Layout", self.layout_select, self.new_name, pn.Row(self.new_btn, self.dup_btn),
             pn.Row(self.undo_btn, self.redo_btn), pn.Row(self.save_btn, self.del_btn), self.open_select, self.open_btn,
-            "### Site", self.site_select, self.site_name, self.rooms, self.hours, self.permanent, self.guests, self.cost,
+            "### Site", self.site_select, self.site_name, self.rooms, self.hours, self.hours_note, self.permanent, self.guests,
+            self.cost,
             self.apply_btn, "#### Plek / place", self.venue, pn.Row(self.to_venue, self.add_venue), self.address,
             pn.Row(self.to_address, self.add_address), "Kaart / map", self.click, self.remove_btn, sizing_mode="stretch_width")
 
@@ -372,7 +433,9 @@ class SitePlannerApp(pn.viewable.Viewer):
                        pn.Row(self.cmp_a, self.cmp_b), "#### Naast elkaar / side by side (90 % interval)", self.side,
                        "#### Verschil / difference", self.cmp_table, self.diff_map,
                        "#### Ruimtes / rooms (drukte = vraag / plaatsen · crowding = demand over places)", self.rooms_table,
-                       sizing_mode="stretch_width")),
+                       "#### Bezoekers per uurblok / visitors per hour block", self.block_room, self.block_map,
+                       self.block_table, "#### Kosten per site / cost per site (EUR per deelnemer / per participant)",
+                       self.site_cost_table, sizing_mode="stretch_width")),
             ("Robuustheid / Robustness",
              pn.Column(pn.pane.Markdown("Wint de rangorde ook als het gedrag varieert binnen de grenzen? / Does the ranking "
                                         "hold when behaviour varies within its bounds?"),

@@ -2,22 +2,24 @@
 
 A **layout** is one or more candidate sites (a venue, a point on the map or a Genk
 address), each with rooms of a kind and places, opening hours by day, permanent
-providers and guests. The scenario schema holds one central site, so a layout is stored
-as a scenario like this (:func:`layout_to_scenario`, read back by :func:`layout_from_scenario`):
+providers, guests and a running cost. A layout is stored as a scenario
+(:func:`layout_to_scenario`, read back by :func:`layout_from_scenario`):
 
-- the **main site** (the first) is ``levers.central_site``: its rooms, its weekly opening
-  hours (the sum of the hours by day), its permanent providers and guests, timetabled by
-  :mod:`model.site`;
-- every **satellite** is a set of offers at a point (``levers.offers``, ``place.kind: point``),
-  one per room: a room of kind *k* holds an offer in the theme that room kind serves
-  (:data:`model.site.ROOM_FOR_THEME`; a showcase space holds a zien-doen offer), run in
-  sessions of :data:`SESSION_HOURS` within the opening hours, at most
-  :data:`SATELLITE_SESSIONS_MAX` a week; its places are ``sessions × the room's places``
-  (the rule :mod:`model.site` applies to the main site's bookings). Satellites have no
-  providers moving in (an assumption stated in the report); the ids are
-  ``sat.<site>.<room>`` and the titles carry the site's name.
-- what the schema has no key for (the opening hours as written by day, a site's running
-  cost) is kept in one line ``[planner] {...}`` at the end of ``description``.
+- the **main site** (the first) is ``levers.central_site``, every other site (a hub, a
+  satellite in a cité) one of ``levers.sites``, each with its rooms, its opening hours by
+  day (``opening_hours``; a weekly total such as ``'40 u/week'`` becomes
+  ``opening_hours_per_week``), its permanent providers and guests and its
+  ``running_cost_eur_per_year``; :mod:`model.site` timetables every site's offers into its
+  rooms and hour blocks;
+- a site other than the main one with neither permanent providers nor guests is a
+  neighbourhood room: each room holds one offer in the theme that room kind serves
+  (:data:`model.site.ROOM_FOR_THEME`; a showcase space holds a zien-doen offer), placed at
+  the site (``place.kind: site``) in sessions of :data:`SESSION_HOURS`, at most
+  :data:`SATELLITE_SESSIONS_MAX` a week, timetabled like any site offer; ids ``sat.<site>.<room>``;
+- what the planner typed that the schema normalises (the opening-hours text, exact
+  coordinates, its own site ids) is kept in one line ``[planner] {...}`` at the end of
+  ``description``; layouts saved before sites were in the schema (satellites as offers at
+  points) are still read.
 
 Catchments need no run (:class:`LayoutCatchments`, on :class:`model.accessibility.CatchmentEngine`);
 simulated use runs every layout on the same replication seeds (common random numbers,
@@ -27,6 +29,7 @@ pair, the samples in which one beats the other (:func:`robustness`).
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -43,8 +46,8 @@ from model.accessibility import (ACCESS_MODES, SAME_SPOT_M, AccessMode, Catchmen
 from model.compare import DEFAULT_ENTROPY, MIN_WIJK_RESIDENTS, interval, replication_seeds, verdict
 from model.domain import Level, ProviderType, Theme
 from model.indicators import INDICATORS
-from model.scenario import (ROOM_KINDS, CentralSiteSpec, OfferSpec, PlaceSpec, RoomSpec, Scenario, ScenarioError,
-                            load_scenario)
+from model.scenario import (DAY_LABELS, DAYS, MAIN_SITE_ID, ROOM_KINDS, OfferSpec, PlaceSpec, RoomSpec, Scenario,
+                            ScenarioError, SAME_SPOT_METRES, SiteBase, hours_text, load_scenario, lonlat_metres, validate_scenario)
 from model.site import ROOM_FOR_THEME
 
 _TO_WGS84 = Transformer.from_crs("EPSG:31370", "EPSG:4326", always_xy=True)
@@ -102,8 +105,36 @@ def parse_opening_hours(text: str) -> dict[int, float]:
     written out), alone, as a range (``ma-vr``) or a list (``ma,wo``); after them one or
     more time ranges (``9-12, 13-17``; ``9:30``, ``9u30``, ``9.30``). A weekly total is
     spread over Monday to Friday. Raises :class:`PlannerError` (Dutch and English) when
-    the text does not parse, a time is not a time of day, or a range ends before it starts.
+    the text does not parse, a time is not a time of day, a range ends before it starts
+    or two ranges of one day overlap.
     """
+    total, by_day = _parse_hours(text)
+    if total is not None:
+        return {d: total / 5 for d in range(5)}
+    return {d: sum(b - a for a, b in spans) / 60 for d, spans in by_day.items()}
+
+
+def opening_hours_by_day(text: str) -> dict[str, str] | None:
+    """The planner's opening hours as the schema's ``opening_hours`` (``{"mon": "09:00-17:00", ...}``).
+
+    None for a weekly total (``'40 u/week'``): the scenario then gives ``opening_hours_per_week``
+    and the site is open in the default pattern (weekdays from 09:00, :func:`model.scenario.default_opening_hours`).
+    """
+    total, by_day = _parse_hours(text)
+    if total is not None:
+        return None
+    return {DAYS[d]: hours_text(tuple(sorted(spans))) for d, spans in sorted(by_day.items())}
+
+
+def opening_hours_text(site: SiteBase) -> str:
+    """A schema site's opening hours as the planner writes them (``'ma 09:00-12:00, 13:00-17:00; za 10:00-16:00'``)."""
+    if site.opening_hours is None:
+        return f"{site.opening_hours_per_week:g} u/week"
+    return "; ".join(f"{DAY_LABELS[d][0]} {site.opening_hours[d]}" for d in DAYS if d in site.opening_hours)
+
+
+def _parse_hours(text: str) -> tuple[float | None, dict[int, list[tuple[int, int]]]]:
+    """(weekly total or None, {weekday: [(start, end) minutes]}) of a planner's opening-hours text."""
     raw = str(text or "").strip()
     if not raw:
         raise _bad_hours(raw, "er staan geen openingsuren.", "no opening hours are given.")
@@ -113,8 +144,8 @@ def parse_opening_hours(text: str) -> dict[int, float]:
         if not 0 < hours <= 98:
             raise _bad_hours(raw, "een week telt hoogstens 98 openingsuren (14 per dag).",
                              "a week has at most 98 opening hours (14 a day).")
-        return {d: hours / 5 for d in range(5)}
-    out: dict[int, float] = {}
+        return hours, {}
+    out: dict[int, list[tuple[int, int]]] = {}
     for part in re.split(r"[;\n]+", raw):
         part = part.strip()
         if not part:
@@ -123,26 +154,37 @@ def parse_opening_hours(text: str) -> dict[int, float]:
         if not m:
             raise _bad_hours(raw, f"'{part}' noemt geen dag gevolgd door uren.", f"'{part}' names no day followed by hours.")
         days = _days(m.group(1), raw)
-        hours = 0.0
+        spans = []
         for span in re.split(r"\s*(?:,|\ben\b|\band\b|&)\s*", m.group(2).strip()):
             r = _RANGE.match(span.strip())
             if not r:
                 raise _bad_hours(raw, f"'{span}' is geen tijdvak zoals 9-17 of 9:30-12:00.",
                                  f"'{span}' is not a time range like 9-17 or 9:30-12:00.")
             h1, m1, h2, m2 = (int(v) if v else 0 for v in r.groups())
-            if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59:
+            if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or (h1 == 24 and m1) or (h2 == 24 and m2):
                 raise _bad_hours(raw, f"'{span}' is geen uur van de dag.", f"'{span}' is not a time of day.")
-            start, end = h1 + m1 / 60, h2 + m2 / 60
+            start, end = h1 * 60 + m1, h2 * 60 + m2
             if end <= start:
                 raise _bad_hours(raw, f"in '{span}' ligt het einde niet na het begin.", f"in '{span}' the end is not after the start.")
-            hours += end - start
+            spans.append((start, end))
         for d in days:
-            out[d] = out.get(d, 0.0) + hours
+            out.setdefault(d, []).extend(spans)
     if not out:
         raise _bad_hours(raw, "er staan geen openingsuren.", "no opening hours are given.")
-    if any(h > 24 for h in out.values()):
+    if any(sum(b - a for a, b in spans) > 24 * 60 for spans in out.values()):
         raise _bad_hours(raw, "een dag telt hoogstens 24 uur.", "a day has at most 24 hours.")
-    return out
+    for d, spans in out.items():
+        spans.sort()
+        for (a0, a1), (b0, b1) in itertools.pairwise(spans):
+            if b0 < a1:
+                nl_day, en_day = DAY_LABELS[DAYS[d]]
+                raise _bad_hours(raw, f"op {nl_day} overlappen {_hhmm(a0)}-{_hhmm(a1)} en {_hhmm(b0)}-{_hhmm(b1)}.",
+                                 f"on {en_day} {_hhmm(a0)}-{_hhmm(a1)} and {_hhmm(b0)}-{_hhmm(b1)} overlap.")
+    return None, out
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:d}:{minute % 60:02d}"
 
 
 def _days(text: str, raw: str) -> list[int]:
@@ -329,11 +371,6 @@ def check_planned_site(geo: Any, site: PlannedSite, main: bool = True) -> None:
     bad = [p for p in (*site.permanent, *site.guests) if p not in known]
     if bad:
         raise PlannerError(f"Site '{site.name}': onbekende aanbieders {bad}.", f"Site '{site.name}': unknown providers {bad}.")
-    if not main and (site.permanent or site.guests):
-        raise PlannerError(f"Satelliet '{site.name}': alleen de hoofdsite heeft vaste aanbieders en gasten; een satelliet "
-                           "huisvest één aanbod per ruimte.",
-                           f"Satellite '{site.name}': only the main site has permanent providers and guests; a satellite "
-                           "holds one offer per room.")
 
 
 def check_layout(geo: Any, layout: Layout) -> None:
@@ -352,15 +389,31 @@ def check_layout(geo: Any, layout: Layout) -> None:
         check_planned_site(geo, site, main=i == 0)
     for i, a in enumerate(layout.sites):
         for b in layout.sites[i + 1:]:
-            if math.hypot(a.x - b.x, a.y - b.y) < SAME_SPOT_M:
+            if math.hypot(a.x - b.x, a.y - b.y) < max(SAME_SPOT_M, SAME_SPOT_METRES) or (a.venue_id and a.venue_id == b.venue_id):
                 raise PlannerError(f"Sites '{a.name}' en '{b.name}' liggen op dezelfde plek; voeg ze samen of verplaats er één.",
                                    f"Sites '{a.name}' and '{b.name}' are on one spot; merge them or move one.")
 
 
 # =========================================================================== layouts as scenarios
-def _satellite_offers(site: PlannedSite) -> list[OfferSpec]:
-    lon, lat = site.lonlat
-    place = PlaceSpec(kind="point", lon=lon, lat=lat)
+def schema_site_ids(layout: Layout) -> dict[str, str]:
+    """Planner site id -> the scenario's site id: ``central_site`` for the main site, a unique slug for the others."""
+    out = {layout.main.site_id: MAIN_SITE_ID}
+    taken = {MAIN_SITE_ID}
+    for s in layout.satellites:
+        stem = re.sub(r"[^a-z0-9_-]+", "-", s.site_id.lower()).strip("-_")[:36] or "site"
+        if not stem[0].isalnum():
+            stem = f"s{stem}"
+        sid, k = stem, 2
+        while sid in taken:
+            sid, k = f"{stem}-{k}", k + 1
+        taken.add(sid)
+        out[s.site_id] = sid
+    return out
+
+
+def _room_offers(site: PlannedSite, site_id: str) -> list[OfferSpec]:
+    """A satellite without providers: one offer per room in the room's theme, timetabled at the site (model/site.py)."""
+    place = PlaceSpec(kind="site", site_id=site_id)
     sessions = max(1, min(SATELLITE_SESSIONS_MAX, int(site.hours_per_week // SESSION_HOURS)))
     offers = []
     for k, room in enumerate(site.rooms):
@@ -368,8 +421,7 @@ def _satellite_offers(site: PlannedSite) -> list[OfferSpec]:
         offers.append(OfferSpec(
             id=f"sat.{_slug(site.site_id)}.{k}", title=f"{site.name[:80]} · {room.name[:60]}"[:200],
             provider=site.name[:200], provider_type=ProviderType.NEIGHBOURHOOD_WORK, themes=[THEME_OF_ROOM[room.kind]],
-            level=level, place=place, capacity_per_week=min(1000, room.capacity * sessions),
-            hours_per_week=sessions * SESSION_HOURS))
+            level=level, place=place, capacity_per_week=min(1000, room.capacity * sessions), hours_per_week=SESSION_HOURS))
     return offers
 
 
@@ -377,36 +429,108 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", str(text)).strip("-")[:60] or "site"
 
 
+def _site_data(site: PlannedSite, template: dict) -> dict:
+    """A planned site as the schema's site fields (on ``template``: the base scenario's central site)."""
+    lon, lat = site.lonlat
+    place = {"kind": "venue", "venue_id": site.venue_id} if site.venue_id else {"kind": "point", "lon": lon, "lat": lat}
+    data = {**template, "enabled": True, "name": (site.name or site.site_id)[:100], "place": place,
+            "rooms": [r.model_dump(mode="python") for r in site.rooms],
+            "permanent_providers": [ProviderType(p) for p in site.permanent],
+            "guest_providers": [ProviderType(p) for p in site.guests],
+            "running_cost_eur_per_year": float(site.cost_eur_per_year)}
+    by_day = opening_hours_by_day(site.opening_hours)
+    if by_day is None:
+        data.update(opening_hours=None, opening_hours_per_week=round(site.hours_per_week, 4))
+    else:
+        data["opening_hours"] = by_day
+        data.pop("opening_hours_per_week", None)  # follows from the hours by day
+    return data
+
+
 def layout_to_scenario(layout: Layout, base: Scenario | None = None) -> Scenario:
-    """The layout as a scenario (see the module docstring); ``base`` gives everything a layout does not decide."""
+    """The layout as a scenario: the main site is ``levers.central_site``, every other site one of ``levers.sites``.
+
+    Each site keeps its place, rooms, opening hours by day (or a weekly total), permanent
+    providers, guests and running cost; ``base`` (default: the layout's base scenario)
+    gives everything a layout does not decide (share moved, guest period, showcases of the
+    main site, uncertainties). Other sites have no showcases. A site with neither
+    permanent providers nor guests holds one offer per room (:func:`_room_offers`,
+    placed at the site and timetabled like any site offer). What the planner typed that the
+    schema normalises (the opening-hours text, exact coordinates, its own site ids) is kept
+    in one line ``[planner] {...}`` at the end of ``description``.
+    """
     base = base if base is not None else load_scenario(layout.base)
-    main = layout.main
-    lon, lat = main.lonlat
-    place = (PlaceSpec(kind="venue", venue_id=main.venue_id) if main.venue_id
-             else PlaceSpec(kind="point", lon=lon, lat=lat))
-    site = base.levers.central_site.model_copy(update={
-        "enabled": True, "name": main.name[:100], "place": place,
-        "opening_hours_per_week": round(main.hours_per_week, 4), "rooms": list(main.rooms),
-        "permanent_providers": [ProviderType(p) for p in main.permanent],
-        "guest_providers": [ProviderType(p) for p in main.guests]})
+    ids = schema_site_ids(layout)
+    template = base.levers.central_site.model_dump(mode="python")
+    main = _site_data(layout.main, template)
+    others = []
+    for s in layout.satellites:
+        spec = _site_data(s, template)
+        spec.update(id=ids[s.site_id], showcase_events_per_month=0.0, showcase_visitors_per_event=0)
+        others.append(spec)
     kept = [o for o in base.levers.offers if not o.id.startswith("sat.")]
-    offers = kept + [o for s in layout.satellites for o in _satellite_offers(s)]
-    meta = {"base": layout.base, "title": layout.title, "sites": [{"id": s.site_id, "name": s.name, "x": s.x, "y": s.y,
-                                            "hours": s.opening_hours, "cost": s.cost_eur_per_year,
-                                            "venue": s.venue_id, "rooms": [[r.kind, r.capacity, r.name] for r in s.rooms]}
-                                           for s in layout.sites]}
+    house = [o for i, s in enumerate(layout.sites)
+             if not (s.permanent or s.guests) and i > 0 for o in _room_offers(s, ids[s.site_id])]
+    meta = {"base": layout.base, "title": layout.title,
+            "sites": [{"id": s.site_id, "x": s.x, "y": s.y, "hours": s.opening_hours} for s in layout.sites]}
     text = (layout.title or f"Opstelling / layout {layout.name}")[:200]
     desc = (f"Opstelling van de siteplanner met {len(layout.sites)} site(s) / site-planner layout with "
             f"{len(layout.sites)} site(s).\n{_MARK}{json.dumps(meta, ensure_ascii=False, separators=(',', ':'))}")
     data = base.model_dump(mode="python")
     data.update(name=layout.name, title=text, description=desc[:5000])
-    data["levers"]["central_site"] = site.model_dump(mode="python")
-    data["levers"]["offers"] = [o.model_dump(mode="python") for o in offers]
+    data["levers"]["central_site"] = main
+    data["levers"]["sites"] = others
+    data["levers"]["offers"] = [o.model_dump(mode="python") for o in (*kept, *house)]
     try:
-        return Scenario.model_validate(data)
-    except Exception as exc:  # pydantic ValidationError: say it in the planner's words
-        raise PlannerError(f"Opstelling '{layout.name}' past niet in het scenarioschema: {str(exc).splitlines()[0]}",
-                           f"Layout '{layout.name}' does not fit the scenario schema: {str(exc).splitlines()[0]}") from None
+        return validate_scenario(data, source=f"opstelling / layout {layout.name}")
+    except ScenarioError as exc:  # say it in the planner's words, in both languages
+        from model.scenario_io import render_error
+
+        raise PlannerError(f"Opstelling '{layout.name}' past niet in het scenarioschema: {render_error(exc, 'nl', sep='; ')}",
+                           f"Layout '{layout.name}' does not fit the scenario schema: {render_error(exc, 'en', sep='; ')}") \
+            from None
+
+
+def _site_xy(site: SiteBase, geo: Any | None) -> tuple[float, float]:
+    if site.place.kind == "venue":
+        if geo is None:
+            from model.geography import load_genk
+
+            geo = load_genk()
+        if site.place.venue_id not in geo.venues.index:
+            raise PlannerError(f"Locatie {site.place.venue_id!r} is niet bekend.", f"Venue {site.place.venue_id!r} is not known.")
+        row = geo.venues.loc[site.place.venue_id]
+        return float(row["x"]), float(row["y"])
+    if site.place.kind == "point":
+        x, y = _TO_LAMBERT.transform(site.place.lon, site.place.lat)
+        return float(x), float(y)
+    raise PlannerError("Dit scenario heeft geen centrale site op een plek.", "This scenario has no central site at a place.")
+
+
+def _planned(site: SiteBase, site_id: str, geo: Any | None, typed: dict | None) -> PlannedSite:
+    """A schema site as the planner's site; what the planner typed (hours text, exact x/y) wins where it still agrees."""
+    hours = opening_hours_text(site)
+    x = y = None
+    if typed:
+        tx, ty = float(typed.get("x", np.nan)), float(typed.get("y", np.nan))
+        if site.place.kind == "point" and np.isfinite(tx) and np.isfinite(ty):
+            lon, lat = _TO_WGS84.transform(tx, ty)
+            if lonlat_metres((lon, lat), (site.place.lon, site.place.lat)) < 1.0:
+                x, y = tx, ty  # the exact point, not its rounding through WGS84
+        elif site.place.kind == "venue" and geo is None and np.isfinite(tx):
+            x, y = tx, ty
+        text = str(typed.get("hours", ""))
+        try:
+            if text and abs(weekly_hours(text) - site.opening_hours_per_week) < 1e-6 \
+                    and opening_hours_by_day(text) == site.opening_hours:
+                hours = text
+        except PlannerError:
+            pass
+    if x is None:
+        x, y = _site_xy(site, geo)
+    return PlannedSite(site_id, site.name, x, y, tuple(site.rooms), hours,
+                       tuple(p.value for p in site.permanent_providers), tuple(p.value for p in site.guest_providers),
+                       site.place.venue_id if site.place.kind == "venue" else None, float(site.running_cost_eur_per_year))
 
 
 def layout_from_scenario(scenario: Scenario, geo: Any | None = None) -> Layout:
@@ -419,31 +543,35 @@ def layout_from_scenario(scenario: Scenario, geo: Any | None = None) -> Layout:
             except json.JSONDecodeError:
                 meta = None
     cs = scenario.levers.central_site
-    if meta and meta.get("sites"):
-        sites = []
-        for i, s in enumerate(meta["sites"]):
-            rooms = tuple(RoomSpec(kind=k, capacity=int(c), name=n) for k, c, n in s["rooms"])
-            extra = {"permanent": tuple(p.value for p in cs.permanent_providers),
-                     "guests": tuple(p.value for p in cs.guest_providers)} if i == 0 else {}
-            sites.append(PlannedSite(str(s["id"]), str(s["name"]), float(s["x"]), float(s["y"]), rooms, str(s["hours"]),
-                                     venue_id=s.get("venue"), cost_eur_per_year=float(s.get("cost", 0.0)), **extra))
-        return Layout(scenario.name, tuple(sites), str(meta.get("title", "")), meta.get("base", BASE_SCENARIO))
-    # a scenario from elsewhere: its central site is the one site
-    if cs.place.kind == "venue":
-        if geo is None:
-            from model.geography import load_genk
-
-            geo = load_genk()
-        row = geo.venues.loc[cs.place.venue_id]
-        x, y = float(row["x"]), float(row["y"])
-    elif cs.place.kind == "point":
-        x, y = _TO_LAMBERT.transform(cs.place.lon, cs.place.lat)
-    else:
+    typed = list(meta.get("sites", [])) if isinstance(meta, dict) else []
+    if typed and "rooms" in typed[0] and not scenario.levers.sites:
+        return _legacy_layout(scenario, meta)
+    if cs.place.kind not in ("venue", "point"):
         raise PlannerError("Dit scenario heeft geen centrale site op een plek.", "This scenario has no central site at a place.")
-    site = PlannedSite("main", cs.name, float(x), float(y), tuple(cs.rooms), f"{cs.opening_hours_per_week:g} u/week",
-                       tuple(p.value for p in cs.permanent_providers), tuple(p.value for p in cs.guest_providers),
-                       cs.place.venue_id if cs.place.kind == "venue" else None)
-    return Layout(scenario.name, (site,), scenario.title, scenario.name)
+    schema_sites = [cs, *[s for s in scenario.levers.sites if s.enabled]]
+    if len(typed) != len(schema_sites):
+        typed = []
+    sites = []
+    for i, spec in enumerate(schema_sites):
+        mine = typed[i] if typed else None
+        site_id = str(mine["id"]) if mine else ("main" if i == 0 else spec.id)
+        sites.append(_planned(spec, site_id, geo, mine))
+    title = str(meta.get("title", "")) if isinstance(meta, dict) else scenario.title
+    base = meta.get("base", BASE_SCENARIO) if isinstance(meta, dict) else scenario.name
+    return Layout(scenario.name, tuple(sites), title, base)
+
+
+def _legacy_layout(scenario: Scenario, meta: dict) -> Layout:
+    """A layout saved before scenarios had other sites (satellites as offers at points): read from its planner line."""
+    cs = scenario.levers.central_site
+    sites = []
+    for i, s in enumerate(meta["sites"]):
+        rooms = tuple(RoomSpec(kind=k, capacity=int(c), name=n) for k, c, n in s["rooms"])
+        extra = {"permanent": tuple(p.value for p in cs.permanent_providers),
+                 "guests": tuple(p.value for p in cs.guest_providers)} if i == 0 else {}
+        sites.append(PlannedSite(str(s["id"]), str(s["name"]), float(s["x"]), float(s["y"]), rooms, str(s["hours"]),
+                                 venue_id=s.get("venue"), cost_eur_per_year=float(s.get("cost", 0.0)), **extra))
+    return Layout(scenario.name, tuple(sites), str(meta.get("title", "")), meta.get("base", BASE_SCENARIO))
 
 
 # =========================================================================== catchments without simulation
@@ -578,6 +706,100 @@ class SimulatedUse:
     population_scale: float
     runs: dict[str, list] = field(repr=False)  # layout -> [Results] in seed order
     seconds: float = 0.0
+    venues: Any = field(default=None, repr=False)  # the geography's venues (for the site timetable); None: Genk's
+    _plans: dict = field(default_factory=dict, repr=False)
+    _blocks: Any = field(default=None, repr=False)
+
+    def plan(self, name: str):
+        """The site timetable of a layout's scenario (pure: the same in every run)."""
+        if name not in self._plans:
+            from model.offers import build_offers
+
+            venues = self.venues
+            if venues is None:
+                from model.geography import load_genk
+
+                venues = load_genk().venues
+            self._plans[name] = build_offers(self.scenarios[name], venues, horizon=self.weeks)[1]
+        return self._plans[name]
+
+    def blocks(self) -> pd.DataFrame:
+        """Visitors per room per hour block: per layout, site, room, day and hour, the mean over seeds with an interval.
+
+        Each run's weekly enrolment per site offer (mean over its weeks) fills the offer's
+        sessions in the timetable (:func:`model.site.visitors_by_block`; learners split over
+        an offer's sessions). ``crowding`` is visitors over the room's places,
+        ``demand_crowding`` (visitors + those turned away, per week) over places. Computed once.
+        """
+        if self._blocks is None:
+            self._blocks = self._compute_blocks()
+        return self._blocks
+
+    def _compute_blocks(self) -> pd.DataFrame:
+        frames = []
+        for name, runs in self.runs.items():
+            layout = self.layouts[name]
+            per = []
+            for r in runs:
+                weekly = _weekly_enrolled(r, self.weeks)
+                off = r.by_offer.set_index("offer_id") if len(r.by_offer) else pd.DataFrame(columns=["waitlisted"])
+                waiting = off["waitlisted"].astype(float) / self.weeks if "waitlisted" in off else pd.Series(dtype=float)
+                df = layout_blocks(layout, self.plan(name), weekly, weekly.add(waiting, fill_value=0.0))
+                given = getattr(r, "site_blocks", None)  # the run's own count, when the model gives one
+                if isinstance(given, pd.DataFrame) and len(given) and {"site", "room", "day", "hour", "visitors"} <= set(given):
+                    to_planner = {v: k for k, v in schema_site_ids(layout).items()}
+                    own = given.assign(site=[to_planner.get(x, x) for x in given["site"]])
+                    own = own.set_index(["site", "room", "day", "hour"])["visitors"]
+                    key = pd.MultiIndex.from_frame(df[["site", "room", "day", "hour"]])
+                    df["visitors"] = own.reindex(key).fillna(0.0).to_numpy(float)
+                df["seed"] = r.seed
+                per.append(df)
+            if not per or not len(per[0]):
+                continue
+            df = pd.concat(per, ignore_index=True)
+            keys = ["site", "site_name", "room", "room_kind", "day", "hour"]
+            g = df.groupby(keys, sort=False)
+            out = g[["places", "offers"]].first()
+            stats = g["visitors"].apply(lambda v: _mean_interval(v.to_numpy(float), floor=0.0))
+            out["visitors"] = [t[0] for t in stats]
+            out["visitors_lo"] = [t[1] for t in stats]
+            out["visitors_hi"] = [t[2] for t in stats]
+            out["demand"] = g["demand"].mean()
+            out = out.reset_index()
+            out["crowding"] = np.where(out["places"] > 0, out["visitors"] / out["places"], np.nan)
+            out["demand_crowding"] = np.where(out["places"] > 0, out["demand"] / out["places"], np.nan)
+            out.insert(0, "layout", name)
+            frames.append(out)
+        cols = ["layout", "site", "site_name", "room", "room_kind", "day", "hour", "places", "offers", "visitors",
+                "visitors_lo", "visitors_hi", "demand", "crowding", "demand_crowding"]
+        return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+    def sites(self) -> pd.DataFrame:
+        """Per layout and site: running cost, places, participants and cost per participant (intervals over seeds).
+
+        ``cost_per_participant_eur`` is the site's running cost over the run (its yearly cost
+        × weeks / 52) divided by the participants in the site's offers in that run.
+        """
+        rows = []
+        for name, runs in self.runs.items():
+            layout = self.layouts[name]
+            people = {s.site_id: [] for s in layout.sites}
+            for r in runs:
+                per = _site_rooms(r, layout, self.weeks).groupby("site")["participants"].sum()
+                for sid, values in people.items():
+                    values.append(float(per.get(sid, 0.0)))
+            for s in layout.sites:
+                v = np.array(people[s.site_id], float)
+                cost = s.cost_eur_per_year * self.weeks / 52
+                per_person = np.where(v > 0, cost / np.where(v > 0, v, 1.0), np.nan)
+                pm, plo, phi = _mean_interval(v, floor=0.0)
+                cm, clo, chi = _mean_interval(per_person, floor=0.0)
+                rows.append({"layout": name, "site": s.site_id, "site_name": s.name, "places": s.places,
+                             "hours_per_week": s.hours_per_week, "running_cost_eur_per_year": s.cost_eur_per_year,
+                             "participants": pm, "participants_lo": plo, "participants_hi": phi,
+                             "cost_per_participant_eur": cm, "cost_per_participant_eur_lo": clo,
+                             "cost_per_participant_eur_hi": chi})
+        return pd.DataFrame(rows)
 
     def _values(self, name: str, indicator: str) -> np.ndarray:
         if indicator == "site_cost_per_participant_eur":
@@ -698,40 +920,34 @@ def _mean_interval(values: np.ndarray, floor: float | None = None, ceiling: floa
     return mean, lo, hi
 
 
-def _site_rooms(results, layout: Layout | None = None, weeks: int | None = None) -> pd.DataFrame:
-    """One row per booked offer at the main site or a satellite room, with visitors and waiting per week."""
+def _weekly_enrolled(results, weeks: int | None = None) -> pd.Series:
+    """Offer id -> learners enrolled in a week, the mean over the run's weeks."""
     weeks = weeks or results.weeks
     up = results.uptake
-    weekly = (up.groupby("offer_id")["participants"].sum() / weeks) if len(up) else pd.Series(dtype=float)
+    return (up.groupby("offer_id")["participants"].sum() / weeks) if len(up) else pd.Series(dtype=float)
+
+
+def _site_rooms(results, layout: Layout | None = None, weeks: int | None = None) -> pd.DataFrame:
+    """One row per room of every site (main and others) with its bookings' places, visitors and waiting per week."""
+    weeks = weeks or results.weeks
+    weekly = _weekly_enrolled(results, weeks)
+    to_planner = {v: k for k, v in schema_site_ids(layout).items()} if layout is not None else {}
+    by_id = {s.site_id: s for s in layout.sites} if layout is not None else {}
     rows = []
     site = results.site
-    main_id = layout.main.site_id if layout is not None else "main"
     if site is not None and not site.empty:
         for b in site.itertuples():
-            rows.append({"site": main_id, "room": b.room, "room_kind": b.room_kind, "offer_id": b.offer_id,
+            schema_id = getattr(b, "site_id", MAIN_SITE_ID)
+            sid = to_planner.get(schema_id, "main" if schema_id == MAIN_SITE_ID else schema_id)
+            planned = by_id.get(sid)
+            rows.append({"site": sid, "room": b.room, "room_kind": b.room_kind, "offer_id": b.offer_id,
                          "places": float(b.places), "sessions_per_week": float(b.sessions_per_week),
-                         "hours_booked": float(b.hours_per_week), "hours_open": layout.main.hours_per_week if layout else np.nan,
+                         "hours_booked": float(b.hours_per_week),
+                         "hours_open": planned.hours_per_week if planned is not None else np.nan,
                          "participants": float(b.participants), "visitors_per_week": float(weekly.get(b.offer_id, 0.0)),
                          "waitlisted": float(b.waitlisted)})
-    off = results.by_offer
-    if layout is not None and len(off):
-        sat = off[off["offer_id"].astype(str).str.startswith("sat.")]
-        by_slug = {_slug(s.site_id): s for s in layout.satellites}
-        for o in sat.itertuples():
-            _, slug, k = str(o.offer_id).split(".", 2)
-            s = by_slug.get(slug)
-            if s is None:
-                continue
-            room = s.rooms[int(k)]
-            sessions = max(1, min(SATELLITE_SESSIONS_MAX, int(s.hours_per_week // SESSION_HOURS)))
-            rows.append({"site": s.site_id, "room": room.name, "room_kind": room.kind, "offer_id": o.offer_id,
-                         "places": float(room.capacity * sessions), "sessions_per_week": float(sessions),
-                         "hours_booked": sessions * SESSION_HOURS, "hours_open": s.hours_per_week,
-                         "participants": float(o.participants), "visitors_per_week": float(weekly.get(o.offer_id, 0.0)),
-                         "waitlisted": float(o.waitlisted)})
     cols = ["site", "room", "room_kind", "offer_id", "places", "sessions_per_week", "hours_booked", "hours_open",
-            "participants", "visitors_per_week",
-            "waitlisted"]
+            "participants", "visitors_per_week", "waitlisted"]
     df = pd.DataFrame(rows, columns=cols)
     g = df.groupby(["site", "room", "room_kind"], sort=False)
     out = g[["places", "participants", "visitors_per_week", "waitlisted"]].sum()
@@ -739,7 +955,7 @@ def _site_rooms(results, layout: Layout | None = None, weeks: int | None = None)
     out["hours_booked"] = g["hours_booked"].sum()
     out["hours_open"] = g["hours_open"].first()
     out = out.reset_index()
-    # the room's weekly hours in use, and visitors per session (a session is the room's hour block)
+    # the room's weekly hours in use, and visitors per session (a session is one group in the room)
     out["booked_share"] = np.where(out["hours_open"] > 0, out["hours_booked"] / out["hours_open"], np.nan)
     out["visitors_per_session"] = np.where(out["sessions_per_week"] > 0, out["visitors_per_week"] / out["sessions_per_week"],
                                            np.nan)
@@ -748,10 +964,32 @@ def _site_rooms(results, layout: Layout | None = None, weeks: int | None = None)
     return out
 
 
+def layout_blocks(layout: Layout, plan: Any, enrolled: Mapping[str, float] | pd.Series,
+                  demand: Mapping[str, float] | pd.Series | None = None) -> pd.DataFrame:
+    """Visitors per site, room, day and hour of one layout's timetable for given weekly enrolment (pure, no run).
+
+    ``plan`` is the layout scenario's site plan (``model.offers.build_offers(...)[1]``);
+    ``enrolled`` maps offer id to learners in a week, ``demand`` (optional) to learners
+    plus those turned away in a week. Columns: ``site`` (the planner's site id),
+    ``site_name, room, room_kind, day, hour, visitors, places, crowding, offers`` and,
+    with ``demand``, ``demand`` and ``demand_crowding`` (demand over places).
+    """
+    from model.site import visitors_by_block
+
+    to_planner = {v: k for k, v in schema_site_ids(layout).items()}
+    out = visitors_by_block(plan, pd.Series(enrolled, dtype=float))
+    if demand is not None:
+        d = visitors_by_block(plan, pd.Series(demand, dtype=float))
+        out["demand"] = d["visitors"].to_numpy()
+        out["demand_crowding"] = np.where(out["places"] > 0, out["demand"] / out["places"], np.nan)
+    out["site"] = [to_planner.get(s, s) for s in out["site"]]
+    return out
+
+
 def simulate_layouts(layouts: Sequence[Layout], n_seeds: int = 5, *, weeks: int | None = None,
                      population_scale: float | None = None, entropy: int = DEFAULT_ENTROPY,
                      run: Callable[..., Any] | None = None,
-                     progress: Callable[[int, int], None] | None = None) -> SimulatedUse:
+                     progress: Callable[[int, int], None] | None = None, venues: Any = None) -> SimulatedUse:
     """Run every layout on the same ``n_seeds`` replication seeds (common random numbers).
 
     Args:
@@ -760,6 +998,7 @@ def simulate_layouts(layouts: Sequence[Layout], n_seeds: int = 5, *, weeks: int 
         weeks, population_scale: per run (default: the layouts' base scenario's).
         run: ``run(scenario, seed, weeks, scale)`` (default :func:`model.run.run_scenario`; the app passes its cache).
         progress: ``progress(i, n)`` after each of the n runs.
+        venues: the geography's venues, for the site timetable of :meth:`SimulatedUse.blocks` (default Genk's).
     """
     import time
 
@@ -783,7 +1022,8 @@ def simulate_layouts(layouts: Sequence[Layout], n_seeds: int = 5, *, weeks: int 
             i += 1
             if progress:
                 progress(i, n)
-    return SimulatedUse({l.name: l for l in layouts}, scenarios, seeds, weeks, scale, runs, time.perf_counter() - t0)
+    return SimulatedUse({l.name: l for l in layouts}, scenarios, seeds, weeks, scale, runs, time.perf_counter() - t0,
+                        venues=venues)
 
 
 # =========================================================================== robustness

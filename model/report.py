@@ -209,6 +209,54 @@ pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:.8em}nav a{margin-ri
 """
 
 
+#: Crowding colours, from an empty room (light) to a full one (dark red).
+_HEAT = ("#fff7ec", "#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f", "#b30000", "#7f0000")
+
+
+def block_heatmap_svg(blocks: pd.DataFrame, *, title: str, width_per_hour: int = 26) -> str:
+    """An inline SVG heatmap of one room's week: days (rows) × hours (columns), coloured by crowding.
+
+    ``blocks``: rows of :meth:`model.planner.SimulatedUse.blocks` for one room (``day``,
+    ``hour``, ``visitors``, ``crowding``). Colour is crowding (visitors over places, 0 to at
+    least 1; a cell above 1 is outlined), the number is visitors (none: open, nobody
+    there); hours the room is closed have no cell.
+    """
+    from model.scenario import DAY_LABELS, DAYS
+
+    if blocks.empty:
+        return ""
+    days = [d for d in DAYS if d in set(blocks["day"])]
+    h0, h1 = int(blocks["hour"].min()), int(blocks["hour"].max())
+    finite = blocks["crowding"].to_numpy(float)
+    hi = max(1.0, float(np.nanmax(finite)) if np.isfinite(finite).any() else 1.0)
+    cw, ch, left, top = width_per_hour, 20, 64, 34
+    w, h = max(left + cw * (h1 - h0 + 1) + 8, 560), top + ch * len(days) + 40
+    cells = []
+    for r in blocks.itertuples():
+        x, y = left + cw * (int(r.hour) - h0), top + ch * days.index(r.day)
+        crowd = float(r.crowding)
+        t = min(1.0, crowd / hi) if np.isfinite(crowd) else 0.0
+        fill = _HEAT[round(t * (len(_HEAT) - 1))] if np.isfinite(crowd) else _GREY
+        stroke = " stroke='#000000' stroke-width='2'" if np.isfinite(crowd) and crowd > 1 else " stroke='#cccccc'"
+        ink = "#ffffff" if t > 0.6 else "#000000"
+        tip = (f"{DAY_LABELS[r.day][0]}/{DAY_LABELS[r.day][1]} {int(r.hour):02d}:00: {_num(r.visitors)} bezoekers / visitors, "
+               f"drukte / crowding {_num(crowd, 2)}")
+        shown = _num(r.visitors, 0) if float(r.visitors) >= 0.5 else ""
+        cells.append(f"<rect x='{x}' y='{y}' width='{cw}' height='{ch}' fill='{fill}'{stroke}><title>{esc(tip)}</title></rect>"
+                     f"<text x='{x + cw / 2}' y='{y + 14}' text-anchor='middle' font-size='10' fill='{ink}'>{esc(shown)}</text>")
+    heads = "".join(f"<text x='{left + cw * (k - h0) + cw / 2}' y='{top - 6}' text-anchor='middle' font-size='10'>{k}</text>"
+                    for k in range(h0, h1 + 1))
+    rows = "".join(f"<text x='{left - 6}' y='{top + ch * i + 14}' text-anchor='end' font-size='11'>"
+                   f"{esc(DAY_LABELS[d][0])} / {esc(DAY_LABELS[d][1])}</text>" for i, d in enumerate(days))
+    legend = (f"<text x='{left}' y='{h - 20}' font-size='10'>kleur = drukte (bezoekers / plaatsen, 0 – {_num(hi, 2)}); getal = "
+              "bezoekers; zwart omrand: boven 1; geen vak: gesloten</text>"
+              f"<text x='{left}' y='{h - 6}' font-size='10'>colour = crowding (visitors over places); number = visitors; "
+              "black outline: above 1; no cell: closed</text>")
+    return (f"<figure class='heat'><svg xmlns='http://www.w3.org/2000/svg' data-figure='timetable' width='{w}' height='{h}' "
+            f"role='img' aria-label='{esc(title)}'><text x='0' y='14' font-size='12' font-weight='bold'>{esc(title)}</text>"
+            f"{heads}{rows}{''.join(cells)}{legend}</svg></figure>")
+
+
 def build_report(catchments: LayoutCatchments, *, sim: SimulatedUse | None = None, robust: Robustness | None = None,
                  compare: tuple[str, str] | None = None, mode: AccessMode | str = AccessMode.WALK, band: float = 15.0,
                  title: str = "Siteplanner Genk — rapport voor de gemeenteraad / report for the council",
@@ -354,6 +402,35 @@ def build_report(catchments: LayoutCatchments, *, sim: SimulatedUse | None = Non
                                    "bezoekers/week / visitors/week", "per sessie / per session", "wachtlijst / waiting list",
                                    "drukte / crowding"]],
                                 "Gebruik per ruimte (drukte = vraag / plaatsen) / use per room (crowding = demand over places)"))
+        site_cost = sim.sites()
+        tables["kosten_per_site"] = site_cost
+        if len(site_cost):
+            c = site_cost.assign(**{
+                "deelnemers / participants": [_ci(m, l, h, 0) for m, l, h in zip(
+                    site_cost["participants"], site_cost["participants_lo"], site_cost["participants_hi"])],
+                "EUR per deelnemer / per participant": [_ci(m, l, h, 0) for m, l, h in zip(
+                    site_cost["cost_per_participant_eur"], site_cost["cost_per_participant_eur_lo"],
+                    site_cost["cost_per_participant_eur_hi"])]})
+            parts.append(_table(c[["layout", "site", "site_name", "places", "hours_per_week", "running_cost_eur_per_year",
+                                   "deelnemers / participants", "EUR per deelnemer / per participant"]],
+                                f"Werkingskosten per site en kost per deelnemer ({sim.weeks} weken = kosten × {sim.weeks}/52) / "
+                                f"running cost per site and cost per participant ({sim.weeks} weeks = cost × {sim.weeks}/52)", 0))
+        blocks = sim.blocks()
+        tables["bezoekers_per_uurblok"] = blocks
+        if len(blocks):
+            parts.append("<h3>Bezoekers per ruimte per uurblok / visitors per room per hour block</h3>"
+                         "<p>Per ruimte het weekrooster: elke sessie van een aanbod houdt zijn ingeschreven deelnemers "
+                         "(gemiddeld per week over de run, verdeeld over de sessies van het aanbod); een uur telt wie er "
+                         "(een deel van) dat uur is. / Each room's week: every session of an offer holds its enrolled "
+                         "learners (mean per week over the run, split over the offer's sessions); an hour counts who is "
+                         "there (for part of) that hour. Drukte = bezoekers / plaatsen; de tabel (CSV) geeft ook de vraag "
+                         "(met de wachtenden) / crowding = visitors over places; the table (CSV) also gives demand "
+                         "(with those waiting).</p>")
+            for (lay, site, site_name, room), sub in blocks.groupby(["layout", "site", "site_name", "room"], sort=False):
+                kind = str(sub["room_kind"].iloc[0])
+                label = ROOM_LABELS.get(kind, (kind, kind))
+                parts.append(block_heatmap_svg(sub, title=f"{lay} · {site_name} · {room} ({label[0]} / {label[1]}, "
+                                               f"{int(sub['places'].iloc[0])} plaatsen / places)"))
         uns = sim.unscheduled()
         tables["zonder_ruimte"] = uns
         for name in sim.runs:
@@ -428,14 +505,17 @@ def build_report(catchments: LayoutCatchments, *, sim: SimulatedUse | None = Non
           "bushalte plus een aanname, geen meting; met een GTFS-bestand (De Lijn) echte reistijden. / without a timetable "
           "this is a walk to the nearest bus stop plus an assumption, not a measurement; with a GTFS feed (De Lijn) real "
           "travel times.</p>"
-        + f"<p><b>Satellieten / satellites:</b> elke ruimte van een satelliet huisvest één aanbod in het thema van die "
-          f"ruimte, in sessies van {SESSION_HOURS:g} uur binnen de openingsuren, hoogstens {SATELLITE_SESSIONS_MAX} per "
-          f"week; plaatsen = sessies × plaatsen van de ruimte; geen verhuizende aanbieders. / each satellite room holds one "
-          f"offer in the room's theme, in sessions of {SESSION_HOURS:g} h within the opening hours, at most "
-          f"{SATELLITE_SESSIONS_MAX} a week; places = sessions × the room's places; no providers move in.</p>"
-          "<p><b>Hoofdsite / main site:</b> vaste aanbieders verhuizen een deel van hun plaatsen, gasten wisselen af, "
-          "elk aanbod krijgt een ruimte binnen de openingsuren (model/site.py). / permanent providers move a share of their "
-          "places in, guests rotate, every offer is timetabled into a room within the opening hours.</p>")
+        + f"<p><b>Sites:</b> de hoofdsite en elke andere site (hub of satelliet) zijn plekken met ruimtes, openingsuren "
+          f"per dag, vaste aanbieders en gasten (model/site.py): vaste aanbieders verhuizen een deel van hun plaatsen "
+          f"(hoogstens al hun plaatsen over alle sites samen), gasten wisselen af, elk aanbod krijgt een ruimte en uren; "
+          f"met openingsuren per dag past elke sessie in één aaneengesloten stuk van een dag. Een satelliet zonder "
+          f"aanbieders huisvest per ruimte één aanbod in het thema van die ruimte, in sessies van {SESSION_HOURS:g} uur, "
+          f"hoogstens {SATELLITE_SESSIONS_MAX} per week; plaatsen = sessies × plaatsen van de ruimte. / the main site and "
+          f"every other site (hub or satellite) are places with rooms, opening hours by day, permanent providers and "
+          f"guests: permanent providers move a share of their places in (at most all their places over all sites), "
+          f"guests rotate, every offer gets a room and hours; with opening hours by day each session fits in one "
+          f"stretch of a day. A satellite without providers holds one offer per room in the room's theme, in sessions "
+          f"of {SESSION_HOURS:g} h, at most {SATELLITE_SESSIONS_MAX} a week; places = sessions × the room's places.</p>")
 
     # ---------------------------------------------------------------- assumptions
     grp = catchments.engine.groups

@@ -96,29 +96,108 @@ def test_a_site_without_rooms_is_refused(tiny):
     assert "minstens één ruimte" in err.value.nl and "at least one room" in err.value.en
 
 
-def test_only_the_main_site_has_permanent_providers(tiny):
+def test_a_satellite_may_have_permanent_providers_and_guests_of_its_own(tiny):
     main = site_at_venue(tiny, NEAR_VENUE, "main", rooms=ROOMS)
-    sat = site_at_venue(tiny, FAR_VENUE, "sat", rooms=ROOMS, permanent=("academy",))
-    with pytest.raises(PlannerError):
-        check_layout(tiny, Layout("a", (main, sat)))
+    sat = site_at_venue(tiny, FAR_VENUE, "sat", rooms=ROOMS, permanent=("academy",), guests=("library",))
+    check_layout(tiny, Layout("a", (main, sat)))
+    scenario = layout_to_scenario(Layout("a", (main, sat)))
+    (site,) = scenario.levers.sites
+    assert [p.value for p in site.permanent_providers] == ["academy"] and [p.value for p in site.guest_providers] == ["library"]
+    assert not [o for o in scenario.levers.offers if o.id.startswith("sat.")]  # providers hold its rooms, no house offers
 
 
 # ============================================================================ layouts as scenarios
-def test_a_layout_is_a_scenario_main_site_central_satellites_as_point_offers(tiny):
+def test_a_layout_is_a_scenario_main_site_central_the_others_as_sites(tiny):
     main = site_at_venue(tiny, REGINA_MUNDI, "rm", rooms=rooms_from_text("keuken 15\ntoonplaats 80"),
-                         opening_hours="ma-vr 9-17; za 10-14", permanent=("academy",), guests=("library",))
-    sat = site_at_venue(tiny, FAR_VENUE, "far", rooms=rooms_from_text("tuin 8\ntoonplaats 30"), opening_hours="di 14-18")
+                         opening_hours="ma-vr 9-17; za 10-14", permanent=("academy",), guests=("library",),
+                         cost_eur_per_year=250_000)
+    sat = site_at_venue(tiny, FAR_VENUE, "Far Site", rooms=rooms_from_text("tuin 8\ntoonplaats 30"), opening_hours="di 14-18",
+                        cost_eur_per_year=40_000)
     scenario = layout_to_scenario(Layout("twee", (main, sat)))
     cs = scenario.levers.central_site
     assert cs.enabled and cs.place.venue_id == REGINA_MUNDI and cs.opening_hours_per_week == 44
+    assert cs.opening_hours == {**{d: "09:00-17:00" for d in ("mon", "tue", "wed", "thu", "fri")}, "sat": "10:00-14:00"}
     assert [(r.kind, r.capacity) for r in cs.rooms] == [("kitchen", 15), ("showcase_space", 80)]
     assert [p.value for p in cs.permanent_providers] == ["academy"] and [p.value for p in cs.guest_providers] == ["library"]
+    assert cs.running_cost_eur_per_year == 250_000
+    (site,) = scenario.levers.sites
+    assert site.id == "far-site" and site.place.venue_id == FAR_VENUE and site.opening_hours == {"tue": "14:00-18:00"}
+    assert site.running_cost_eur_per_year == 40_000 and site.showcase_events_per_month == 0
     sat_offers = [o for o in scenario.levers.offers if o.id.startswith("sat.")]
-    assert [o.place.kind for o in sat_offers] == ["point", "point"]
+    assert [(o.place.kind, o.place.site_id) for o in sat_offers] == [("site", "far-site")] * 2
     sessions = min(SATELLITE_SESSIONS_MAX, int(4 // SESSION_HOURS))  # di 14-18 = 4 h: two 2-hour sessions
     assert [o.capacity_per_week for o in sat_offers] == [8 * sessions, 30 * sessions]
+    assert [o.hours_per_week for o in sat_offers] == [SESSION_HOURS] * 2
     assert [o.themes[0].value for o in sat_offers] == ["kweken_en_natuur", "ontspanning"]
     assert [o.level.slug for o in sat_offers] == ["samen_doen", "zien_doen"]
+
+
+def test_a_satellites_room_offers_are_timetabled_into_its_hour_blocks(tiny):
+    from model.offers import build_offers
+
+    main = site_at_venue(tiny, REGINA_MUNDI, "rm", rooms=ROOMS, opening_hours="ma 9-12")
+    sat = site_at_venue(tiny, FAR_VENUE, "far", rooms=rooms_from_text("tuin 8\ntoonplaats 30"), opening_hours="di 14-18")
+    _, plan = build_offers(layout_to_scenario(Layout("twee", (main, sat))), tiny.venues)
+    b = {x.offer_id: x for x in plan.bookings}
+    assert b["sat.far.0"].site_id == "far" and b["sat.far.0"].room == "tuin 1"
+    assert b["sat.far.0"].blocks == (("tue", 14.0, 16.0), ("tue", 16.0, 18.0)) and b["sat.far.0"].places == 16
+    assert b["sat.far.1"].blocks == (("tue", 14.0, 16.0), ("tue", 16.0, 18.0)) and b["sat.far.1"].room == "toonplaats 2"
+
+
+def test_visitors_per_hour_block_of_a_layout_for_fixed_enrolment(tiny):
+    from model.offers import build_offers
+    from model.planner import layout_blocks
+
+    main = site_at_venue(tiny, REGINA_MUNDI, "rm", rooms=ROOMS, opening_hours="ma 9-12")
+    sat = site_at_venue(tiny, FAR_VENUE, "far", rooms=rooms_from_text("tuin 8"), opening_hours="di 14-18")
+    layout = Layout("twee", (main, sat))
+    _, plan = build_offers(layout_to_scenario(layout), tiny.venues)
+    v = layout_blocks(layout, plan, {"sat.far.0": 12.0}, demand={"sat.far.0": 20.0})
+    far = v[v["site"] == "far"]
+    # 12 learners over two sessions of the garden (8 places): 6 an hour, crowding 0.75; demand 20: 10 an hour, 1.25
+    assert far[["day", "hour", "visitors", "crowding", "demand", "demand_crowding"]].values.tolist() == [
+        ["tue", h, 6.0, 0.75, 10.0, 1.25] for h in (14, 15, 16, 17)]
+    main_rows = v[v["site"] == "rm"]
+    assert main_rows[["day", "hour"]].values.tolist() == [["mon", 9], ["mon", 10], ["mon", 11]]
+    assert (main_rows["visitors"] == 0).all()  # open, nothing booked
+
+
+def test_a_weekly_total_is_kept_as_weekly_hours_in_the_default_pattern(tiny):
+    main = site_at_venue(tiny, REGINA_MUNDI, "rm", rooms=ROOMS, opening_hours="20 u/week")
+    cs = layout_to_scenario(Layout("week", (main,))).levers.central_site
+    assert cs.opening_hours is None and cs.opening_hours_per_week == 20
+
+
+def test_overlapping_opening_hours_of_a_day_are_refused_in_dutch_and_english():
+    with pytest.raises(PlannerError) as err:
+        parse_opening_hours("ma-vr 9-17; wo 16-20")
+    assert "op wo overlappen 9:00-17:00 en 16:00-20:00" in err.value.nl
+    assert "on Wed 9:00-17:00 and 16:00-20:00 overlap" in err.value.en
+
+
+def test_sites_nearer_than_the_schemas_one_spot_distance_are_refused(tiny):
+    a = site_at_point(230_500.0, 185_500.0, "main", rooms=ROOMS)
+    layout = Layout("a", (a, site_at_point(230_510.0, 185_500.0, "b", rooms=ROOMS)))  # 10 m apart
+    with pytest.raises(SiteError) as err:
+        check_layout(tiny, layout)
+    assert "dezelfde plek" in err.value.nl and "on one spot" in err.value.en
+
+
+def test_a_layout_saved_before_sites_were_in_the_schema_is_still_read(tiny):
+    import json
+
+    from model.scenario import load_scenario
+
+    meta = {"base": "regina-mundi-hub", "title": "oud", "sites": [
+        {"id": "rm", "name": "Regina Mundi", "x": 231500.0, "y": 185500.0, "hours": "ma-vr 9-17", "cost": 5.0,
+         "venue": REGINA_MUNDI, "rooms": [["kitchen", 12, "keuken"]]},
+        {"id": "sat", "name": "Ver", "x": 242500.0, "y": 185500.0, "hours": "di 14-18", "cost": 1.0, "venue": FAR_VENUE,
+         "rooms": [["garden", 8, "tuin"]]}]}
+    old = load_scenario("regina-mundi-hub").model_copy(update={
+        "name": "oud", "description": "Opstelling\n[planner] " + json.dumps(meta)})
+    layout = layout_from_scenario(old, tiny)
+    assert [s.site_id for s in layout.sites] == ["rm", "sat"] and layout.sites[1].rooms[0].kind == "garden"
+    assert layout.cost_eur_per_year == 6.0 and layout.sites[1].opening_hours == "di 14-18"
 
 
 def test_a_layout_survives_the_scenario_yaml_and_the_store(tiny, tmp_path):
@@ -438,3 +517,45 @@ def test_a_new_site_that_nobody_holds_an_offer_in_is_flagged_after_simulation(ge
     sim = simulate_layouts([Layout("leeg", (main,))], n_seeds=2, weeks=2, population_scale=0.01)
     assert any("nobody holds an offer there" in w for w in sim.warnings()["leeg"])
     assert sim.unscheduled().empty
+
+
+def test_the_simulation_tab_shows_each_rooms_week_of_hour_blocks_and_the_cost_per_site(state):
+    import apps.site_planner as sp
+
+    app = sp.SitePlannerApp(state=state)
+    assert state.simulate(["regina-mundi"], n_seeds=2, weeks=4, scale=0.01, wait=True)
+    blocks = state.blocks()
+    assert set(blocks["layout"]) == {"regina-mundi"} and len(blocks) and state.blocks() is blocks  # computed once
+    rooms = blocks[["site", "room"]].drop_duplicates()
+    assert len(app.block_room.options) == len(rooms)
+    assert "data-figure='timetable'" in app.block_map.object and "plaatsen / places" in app.block_map.object
+    first = next(iter(app.block_room.options.values()))
+    app.block_room.value = list(app.block_room.options.values())[-1]
+    assert app.block_room.value != first or len(rooms) == 1
+    cost = app.site_cost_table.object
+    assert list(cost["site"]) == [state.layouts["regina-mundi"].main.site_id]
+    assert cost["running_cost_eur_per_year"].iloc[0] == state.layouts["regina-mundi"].main.cost_eur_per_year
+
+
+def test_the_form_shows_how_the_opening_hours_are_read_as_they_are_typed(state):
+    import apps.site_planner as sp
+
+    app = sp.SitePlannerApp(state=state)
+    app.hours.value = "ma-wo 9-12, 13-17; za 10-14"
+    assert app.hours_note.object == "ma 09:00-12:00, 13:00-17:00 · di 09:00-12:00, 13:00-17:00 · " \
+                                    "wo 09:00-12:00, 13:00-17:00 · za 10:00-14:00"
+    app.hours.value = "ma 9-12; ma 11-14"
+    assert "overlappen" in app.hours_note.object
+    app.hours.value = "30 u/week"
+    assert "weekly total" in app.hours_note.object
+
+
+def test_a_satellite_in_the_planner_takes_permanent_providers(state):
+    state.select("hub-en-satellieten")
+    sat = state.current.sites[1]
+    state.site = sat.site_id
+    assert state.edit_site(name=sat.name, rooms="keuken 12", opening_hours="di,do 14-18", permanent=["library"], guests=[],
+                           cost="40000")
+    site = state.designs["hub-en-satellieten"].scenario.levers.sites[0]
+    assert [p.value for p in site.permanent_providers] == ["library"] and site.opening_hours == {
+        "tue": "14:00-18:00", "thu": "14:00-18:00"}

@@ -91,9 +91,10 @@ def test_sources_and_attributions_are_stated(report):
     body = section(report, "bronnen")
     for attribution in ATTRIBUTIONS:
         assert html.escape(attribution) in body
-    # and on every map
+    # and on every map (a room's week of hour blocks is no map)
     for svg in re.findall(r"<svg.*?</svg>", report.html, re.S):
-        assert html.escape(ATTRIBUTIONS[0]) in svg
+        if "data-figure='timetable'" not in svg:
+            assert html.escape(ATTRIBUTIONS[0]) in svg
 
 
 def test_figures_inside_the_noise_are_said_to_be_so(report):
@@ -183,3 +184,37 @@ def test_the_report_opens_in_chromium_without_network(report, tmp_path):
         assert page.evaluate("document.querySelectorAll('svg path').length") > 31 * 4
         context.close()
     assert asked == []
+
+
+def test_every_simulated_room_has_its_week_of_visitors_per_hour_block(report, layouts):
+    body = section(report, "gebruik")
+    assert "Bezoekers per ruimte per uurblok / visitors per room per hour block" in body
+    blocks = report.tables["bezoekers_per_uurblok"]
+    rooms = blocks[["layout", "site", "room"]].drop_duplicates()
+    assert len(re.findall(r"data-figure='timetable'", body)) == len(rooms)
+    assert {"rm", "winterslag", "waterschei", "zwartberg"} <= set(blocks.loc[blocks["layout"] == layouts[1].name, "site"])
+    assert ((blocks["crowding"] - blocks["visitors"] / blocks["places"]).abs() < 1e-9).all()
+    assert (blocks["visitors_lo"] <= blocks["visitors"] + 1e-9).all() and (blocks["visitors_lo"] >= 0).all()
+    assert "Winterslag &lt;script&gt;" in body and "<script>alert" not in body
+
+
+def test_running_cost_per_site_gives_a_cost_per_participant(report, layouts):
+    cost = report.tables["kosten_per_site"].set_index(["layout", "site"])
+    hub = layouts[1]
+    assert cost.loc[(hub.name, "winterslag"), "running_cost_eur_per_year"] == hub.sites[1].cost_eur_per_year
+    ok = cost.dropna(subset=["cost_per_participant_eur"])
+    assert len(ok) and (ok["cost_per_participant_eur"] > 0).all()
+    assert "Werkingskosten per site en kost per deelnemer" in section(report, "gebruik")
+
+
+def test_a_rooms_week_heatmap_by_hand():
+    from model.report import block_heatmap_svg
+
+    blocks = pd.DataFrame({"day": ["mon", "mon", "wed"], "hour": [9, 10, 14], "visitors": [0.0, 12.0, 6.0],
+                           "crowding": [0.0, 1.2, 0.6], "places": [10, 10, 10]})
+    svg = block_heatmap_svg(blocks, title="zaal <b>1</b>")
+    assert svg.count("<rect") == 3  # one cell per open hour, none for closed hours
+    assert svg.count("stroke='#000000'") == 1  # above 1: outlined
+    assert ">12</text>" in svg and ">6</text>" in svg and "zaal &lt;b&gt;1&lt;/b&gt;" in svg
+    assert "ma / Mon" in svg and "wo / Wed" in svg and "di / Tue" not in svg
+    assert block_heatmap_svg(blocks.iloc[:0], title="leeg") == ""

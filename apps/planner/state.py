@@ -419,7 +419,8 @@ class PlannerState(param.Parameterized):
             if exc is not None:
                 self.refuse(exc)
                 return
-            self.sim = SimulatedUse(layouts, jobs, plan.seeds, plan.weeks, plan.scale, computed["runs"], computed["seconds"])
+            self.sim = SimulatedUse(layouts, jobs, plan.seeds, plan.weeks, plan.scale, computed["runs"], computed["seconds"],
+                                    venues=self.geo.venues)
             if self.compare_a not in names or self.compare_b not in names or self.compare_a == self.compare_b:
                 self.param.update(compare_a=names[0], compare_b=names[-1])
             self.param.update(sim_version=self.sim_version + 1, status="")
@@ -466,6 +467,10 @@ class PlannerState(param.Parameterized):
         self.robust = res
         self.robust_version += 1
         self.say("Robuustheid berekend.", "Robustness computed.", "success")
+
+    def blocks(self):
+        """Visitors per room per hour block of the last simulation (:meth:`SimulatedUse.blocks`), computed once."""
+        return self.sim.blocks() if self.sim is not None else None
 
     # ------------------------------------------------------------------ report
     def report(self) -> CouncilReport:

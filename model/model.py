@@ -42,7 +42,7 @@ from model.indicators import INDICATORS
 from model.mechanisms import MECHANISMS
 from model.offers import OfferTable, build_offers
 from model.population import MODES, synthesize
-from model.scenario import PlaceSpec, Scenario, ScenarioError
+from model.scenario import MAIN_SITE_ID, PlaceSpec, Scenario, ScenarioError
 
 #: Utility of doing nothing this week (the outside option of the weekly choice).
 OUTSIDE_OPTION = 2.5
@@ -190,9 +190,21 @@ class LearningEcosystem(mesa.Model):
             if not site.enabled:
                 raise ScenarioError(f"{where}: the central site is not enabled; set levers.central_site.enabled: true "
                                     "or place the offer at a venue")
-            if site.place.kind == "central_site":
-                raise ScenarioError("levers.central_site.place cannot itself be 'central_site'; pick a venue or a point")
+            if site.place.at_a_site:
+                raise ScenarioError("levers.central_site.place cannot itself be a site; pick a venue or a point")
             return self._place_xy(site.place, "levers.central_site.place")
+        if place.kind == "site":
+            site = self.levers.site(place.site_id)
+            known = ", ".join(s.id for s in self.levers.sites) or "none"
+            if site is None:
+                raise ScenarioError(f"{where}: there is no site {place.site_id!r} in levers.sites (known: {known})")
+            key = f"levers.sites[{self.levers.sites.index(site)}]"
+            if not site.enabled:
+                raise ScenarioError(f"{where}: the site {site.id!r} is not enabled; set {key}.enabled: true "
+                                    "or place the offer at a venue")
+            if site.place.at_a_site:
+                raise ScenarioError(f"{key}.place cannot itself be a site; pick a venue or a point")
+            return self._place_xy(site.place, f"{key}.place")
         if place.kind == "venue":
             if getattr(self, "_venue_xy", None) is None:
                 venues = self.geo.venues
@@ -218,11 +230,16 @@ class LearningEcosystem(mesa.Model):
         for spec in specs:
             xy = self._place_xy(spec.place, f"offer {spec.id!r} place")
             place_of.append(-1 if xy is None else places.setdefault(xy, len(places)))
-        # the central site is a place even before any offer is there (showcases, site walk times)
-        self.site_place = -1
-        if self.levers.central_site.enabled and self.on("central_site"):
-            xy = self._place_xy(self.levers.central_site.place, "levers.central_site.place")
-            self.site_place = places.setdefault(xy, len(places))
+        # every site is a place even before any offer is there (showcases, site walk times); the main site first
+        self.sites = self.levers.all_sites() if self.on("central_site") else []
+        self.site_places = []
+        for site in self.sites:
+            key = "levers.central_site" if site.id == MAIN_SITE_ID else f"levers.sites[{self.levers.sites.index(site)}]"
+            xy = self._place_xy(site.place, f"{key}.place")
+            self.site_places.append(places.setdefault(xy, len(places)))
+        main = [i for i, site in enumerate(self.sites) if site.id == MAIN_SITE_ID]
+        self.site_place = self.site_places[main[0]] if main else -1
+        site_index = {site.id: i for i, site in enumerate(self.sites)}
         self.places_xy = np.array(list(places), dtype=float).reshape(-1, 2)
         pg = self.levers.peer_groups
         teachers = pg.enabled and pg.matchmaking and self.on("learners_become_teachers")
@@ -252,11 +269,13 @@ class LearningEcosystem(mesa.Model):
             end_week=arr([spec.end_week for spec in specs], np.int32, 0),
             hours=arr([spec.hours_per_week for spec in specs], float), price=arr([spec.price_eur for spec in specs], float),
             badge=arr([spec.awards_badge for spec in specs], bool),
-            at_site=arr([spec.place.kind == "central_site" for spec in specs], bool),
+            at_site=arr([spec.place.at_a_site for spec in specs], bool),
             online=arr([spec.place.kind == "online" for spec in specs], bool),
             from_learner=np.zeros(rows, dtype=bool), n=m0,
         )
         self.primary_theme = np.array([THEMES.index(spec.themes[0]) for spec in specs] + [0] * (rows - m0), dtype=np.int64)
+        # which of ``self.sites`` each offer is at (-1: not at a site, or its site is knocked out)
+        self.offer_site = arr([site_index.get(spec.place.site_key, -1) for spec in specs], np.int64, -1)
 
     def _build_travel(self) -> None:
         """Door-to-door minutes from every simulated home to every place, per mode (cached by the geography)."""
@@ -268,6 +287,7 @@ class LearningEcosystem(mesa.Model):
                 self.travel_stack[k] = self.geo.travel_minutes(self.homes, self.places_xy, mode)
         self.travel: list[np.ndarray] = list(self.travel_stack)
         walk = self.travel[0]
+        self.site_walks = [walk[:, place] for place in self.site_places]  # walking minutes to each site
         self.site_walk = walk[:, self.site_place] if self.site_place >= 0 else None
         # nearest place per home: offers started by learners (club room / buurthuis), the desk one walks in at
         self.nearest_place = walk.argmin(axis=1) if n_places else np.zeros(len(self.homes), dtype=np.int64)
@@ -632,7 +652,7 @@ class LearningEcosystem(mesa.Model):
         return self._refer_from(visiting, Channel.DESK, "desk")
 
     def showcase(self) -> None:
-        """Zien doen: each showcase at the site draws an audience by interest, age and distance.
+        """Zien doen: each showcase at a site draws an audience by interest, age and distance to that site.
 
         Attending is exposure (``exposed``; the indicator "zag het doen"), not taking part:
         a visitor may learn of an offer at the site (``showcase_learn_prob``), is inspired
@@ -641,20 +661,25 @@ class LearningEcosystem(mesa.Model):
         development in that theme. With the shared overview the site also signposts the
         visitor to a fitting offer anywhere.
         """
-        site = self.levers.central_site
-        if (not site.enabled or self.site_walk is None or site.showcase_events_per_month <= 0
-                or site.showcase_visitors_per_event <= 0 or site.opening_hours_per_week <= 0 or not self.on("showcase")):
+        if not self.on("showcase"):
+            return
+        for i, site in enumerate(self.sites):  # the main site first, then the others, each with its own events
+            self._showcase_at(i, site)
+
+    def _showcase_at(self, i: int, site) -> None:
+        """This week's showcases at ``self.sites[i]``: an audience by walking time to that site, its offers shown."""
+        if site.showcase_events_per_month <= 0 or site.showcase_visitors_per_event <= 0 or site.opening_hours_per_week <= 0:
             return
         pop, u, rng = self.pop, self.u, self.streams["showcase"]
         m = self.offers.n
-        at_site = np.flatnonzero(self.offers.at_site[:m] & (self.offers.start_week[:m] <= self.week)
-                                 & (self.week <= self.offers.end_week[:m]))
+        here = self.offer_site[:m] == i
+        at_site = np.flatnonzero(here & (self.offers.start_week[:m] <= self.week) & (self.week <= self.offers.end_week[:m]))
         if at_site.size == 0:
             return
         # events this week: exactly events_per_month * 12 in every 52 weeks
         per_year = site.showcase_events_per_month * 12
         events = int(math.floor(self.week * per_year / 52) - math.floor((self.week - 1) * per_year / 52))
-        walk = self.site_walk[pop.home_row]
+        walk = self.site_walks[i][pop.home_row]
         age_pull = np.where(pop.age < 6, 0.5, np.where(pop.age >= 75, 0.4, 1.0))
         for _ in range(events):
             k = int(at_site[rng.integers(at_site.size)])
@@ -674,7 +699,7 @@ class LearningEcosystem(mesa.Model):
             pop.interests[audience] = (1 - a) * pop.interests[audience] + a * onehot
             pop.curiosity[audience] += u.showcase_inspiration * 0.2 * (1 - pop.curiosity[audience])
             learn = audience[rng.random(audience.size) < u.showcase_learn_prob]
-            self._discover(learn, Channel.SHOWCASE, "showcase", only=self.offers.at_site[None, :m])
+            self._discover(learn, Channel.SHOWCASE, "showcase", only=here[None, :])
             if self.levers.wegwijzer.shared_overview and self.on("referral"):
                 self._discover(audience, Channel.REFERRAL, "showcase", scope="local")
 
@@ -1113,6 +1138,7 @@ class LearningEcosystem(mesa.Model):
                          capacity=max(1.0, share * off.capacity[k]), duration=off.duration[k], start_week=self.week + 1,
                          end_week=10_000, hours=off.hours[k], price=off.price[k], badge=off.badge[k] or level == Level.ZELF_DOEN)
         self.primary_theme[new] = self.primary_theme[k]
+        self.offer_site[new] = self.offer_site[k]
         provider.offers.append(new)
         self.offer_provider[new] = self.offer_provider[k]
         # the provider tells its own completers of the new step

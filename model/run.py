@@ -15,6 +15,7 @@ import pandas as pd
 from model.domain import AGE_GROUPS, THEMES, Level
 from model.indicators import INDICATORS
 from model.scenario import Scenario, load_scenario
+from model.site import visitors_by_block
 
 
 @dataclass
@@ -33,7 +34,8 @@ class Results:
     progression: pd.DataFrame  # theme, level, residents_start, residents_end (true scale)
     channels: pd.DataFrame  # channel, discoveries (true scale)
     uptake: pd.DataFrame = field(default_factory=pd.DataFrame)  # week, offer_id, wijk, age_group, participants, new_participants
-    site: pd.DataFrame = field(default_factory=pd.DataFrame)  # central site timetable: room, offer, sessions, places, uptake
+    site: pd.DataFrame = field(default_factory=pd.DataFrame)  # sites' timetable: site_id, room, offer, sessions, places, uptake
+    site_blocks: pd.DataFrame = field(default_factory=pd.DataFrame)  # site, room, day, hour: visitors (mean a week), places, crowding
     unscheduled: list[str] = field(default_factory=list)  # site offers that found no room hours
     knocked_out: list[str] = field(default_factory=list)  # mechanisms switched off in this run
     timings: dict[str, float] = field(default_factory=dict)
@@ -41,7 +43,8 @@ class Results:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"weekly": self.weekly, "by_wijk": self.by_wijk, "by_group": self.by_group, "by_offer": self.by_offer,
-                "progression": self.progression, "channels": self.channels, "uptake": self.uptake, "site": self.site}
+                "progression": self.progression, "channels": self.channels, "uptake": self.uptake, "site": self.site,
+                "site_blocks": self.site_blocks}
 
     def wijk_table(self) -> pd.DataFrame:
         """Wide table: one row per wijk, one column per wijk indicator."""
@@ -125,9 +128,16 @@ def collect_results(model) -> Results:
         rows = [index.get(i, -1) for i in site["offer_id"]]
         site["participants"] = [model.enrolments[k] if k >= 0 else 0.0 for k in rows]
         site["waitlisted"] = [model.waitlisted[k] if k >= 0 else 0.0 for k in rows]
+    uptake = model.uptake_frame()
+    site_blocks = pd.DataFrame()
+    if model.site_plan.bookings:
+        # every session of a site offer holds its learners: people in each room per hour, the mean over the run's weeks
+        weekly_enrolled = uptake.groupby("offer_id")["participants"].sum() / max(1, model.weeks)
+        site_blocks = visitors_by_block(model.site_plan, weekly_enrolled)
     return Results(model.scenario.name, int(model.run_seed), model.weeks, model.population_scale, summary, weekly,
-                   by_wijk, by_group, by_offer, pd.DataFrame(prog), channels, uptake=model.uptake_frame(), site=site,
-                   unscheduled=list(model.site_plan.unscheduled), knocked_out=sorted(model.knocked_out))
+                   by_wijk, by_group, by_offer, pd.DataFrame(prog), channels, uptake=uptake, site=site,
+                   site_blocks=site_blocks, unscheduled=list(model.site_plan.unscheduled),
+                   knocked_out=sorted(model.knocked_out))
 
 
 def lever_warnings(scenario: Scenario) -> list[str]:
@@ -139,7 +149,8 @@ def lever_warnings(scenario: Scenario) -> list[str]:
 
     if not lv.clubs.enabled and lv.clubs.budget_eur_per_year > 0:
         warn("levers.clubs.budget_eur_per_year", "a club budget is set but clubs are off (levers.clubs.enabled: false)")
-    if lv.clubs.enabled and lv.clubs.priority == "first_come" and lv.clubs.priority_reserved_share not in (0, 0.5):
+    reserve_default = type(lv.clubs).model_fields["priority_reserved_share"].default
+    if lv.clubs.enabled and lv.clubs.priority == "first_come" and lv.clubs.priority_reserved_share not in (0, reserve_default):
         warn("levers.clubs.priority_reserved_share", "nothing is reserved with priority first_come")
     if not lv.mentors.enabled and lv.mentors.hours_per_week > 0:
         warn("levers.mentors.hours_per_week", "mentor hours are set but mentors are off (levers.mentors.enabled: false)")
@@ -149,19 +160,20 @@ def lever_warnings(scenario: Scenario) -> list[str]:
         warn("levers.peer_groups.enabled", "hosts or matchmaking are set but peer groups are off")
     if not lv.badges.enabled and lv.badges.opportunity_places_per_year > 0:
         warn("levers.badges.opportunity_places_per_year", "opportunities need badges (levers.badges.enabled: true)")
-    site = lv.central_site
-    if site.enabled:
-        if site.opening_hours_per_week <= 0:
-            warn("levers.central_site.opening_hours_per_week", "the site is never open: nothing can happen in its rooms")
-        if not (site.permanent_providers or site.guest_providers or any(o.place.kind == "central_site" for o in lv.offers)):
-            warn("levers.central_site", "the site is enabled but nobody holds an offer there (no permanent providers, guests "
-                 "or offers placed at the site)")
-        biggest = max((r.capacity for r in site.rooms), default=0)
-        if biggest > 0 and site.showcase_visitors_per_event > 0 and not any(r.kind == "showcase_space" for r in site.rooms):
-            warn("levers.central_site.rooms", "showcases are planned but the site has no showcase_space room; they use the "
-                 "largest room")
-    elif site.showcase_events_per_month > 0 and (site.permanent_providers or site.guest_providers):
-        warn("levers.central_site.enabled", "providers and showcases are set for a site that is off")
+    sites = [("levers.central_site", lv.central_site)] + [(f"levers.sites[{i}]", site) for i, site in enumerate(lv.sites)]
+    for key, site in sites:
+        if site.enabled:
+            if site.opening_hours_per_week <= 0:
+                warn(f"{key}.opening_hours_per_week", "the site is never open: nothing can happen in its rooms")
+            if not (site.permanent_providers or site.guest_providers or any(o.place.site_key == site.id for o in lv.offers)):
+                warn(key, "the site is enabled but nobody holds an offer there (no permanent providers, guests "
+                     "or offers placed at the site)")
+            biggest = max((r.capacity for r in site.rooms), default=0)
+            if biggest > 0 and site.showcase_visitors_per_event > 0 and not any(r.kind == "showcase_space" for r in site.rooms):
+                warn(f"{key}.rooms", "showcases are planned but the site has no showcase_space room; they use the "
+                     "largest room")
+        elif site.showcase_events_per_month > 0 and (site.permanent_providers or site.guest_providers):
+            warn(f"{key}.enabled", "providers and showcases are set for a site that is off")
     for i, offer in enumerate(lv.offers):
         if offer.start_week > scenario.run.weeks:
             warn(f"levers.offers[{i}].start_week", f"offer {offer.id!r} starts in week {offer.start_week}, after the "

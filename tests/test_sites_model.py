@@ -1,0 +1,105 @@
+"""Several sites in one run: each is a place, holds its own offers and showcases, and fills its rooms by the hour.
+
+A city planner compares a hub at Regina Mundi with a hub plus a satellite in a cité
+(issue 12). On the tiny geography: the main site at ``regina_mundi`` (adjacent_wijk)
+and a satellite ``cite`` at ``far_venue`` (isolated_wijk, 10 km from the other wijken).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tiny_geography import FAR_VENUE, ISOLATED_WIJK, REGINA_MUNDI, TinyGenk
+
+from model.model import LearningEcosystem
+from model.run import collect_results
+from model.scenario import ScenarioError, validate_scenario
+
+GEO = TinyGenk()
+ROOMS = [{"name": "toonzaal", "kind": "showcase_space", "capacity": 30},
+         {"name": "keuken", "kind": "kitchen", "capacity": 12}]
+
+
+def scenario(main_showcases: float = 0, cite_showcases: float = 4, cite_enabled: bool = True):
+    site_offer = {"id": "kookles_cite", "themes": ["eten"], "level": "samen_doen",
+                  "place": {"kind": "site", "site_id": "cite"}, "capacity_per_week": 24, "duration_weeks": 4,
+                  "hours_per_week": 2}
+    levers = {
+        "catalogue": {"enabled": True},
+        "central_site": {"enabled": True, "place": {"kind": "venue", "venue_id": REGINA_MUNDI}, "rooms": ROOMS,
+                         "permanent_providers": ["academy"], "opening_hours": {"ma": "9-17", "wo": "13-21"},
+                         "showcase_events_per_month": main_showcases, "showcase_visitors_per_event": 30},
+        "sites": [{"id": "cite", "name": "Cité", "enabled": cite_enabled, "place": {"kind": "venue", "venue_id": FAR_VENUE},
+                   "rooms": ROOMS, "opening_hours": {"di": "18-21", "za": "10-16"},
+                   "showcase_events_per_month": cite_showcases, "showcase_visitors_per_event": 30}],
+        "offers": [site_offer],
+    }
+    return validate_scenario({"name": "twee sites", "levers": levers,
+                              "uncertainties": {"initial_knowledge_prob": 0.3}}, source="<test>")
+
+
+def run(sc, seed: int = 1, weeks: int = 26, **kw):
+    model = LearningEcosystem(sc, seed=seed, geography=GEO, population_scale=1.0, weeks=weeks, **kw)
+    model.run()
+    return model, collect_results(model)
+
+
+def test_an_offer_at_another_site_is_at_that_site_and_the_main_sites_offers_at_the_main_one():
+    model = LearningEcosystem(scenario(), seed=1, geography=GEO, population_scale=1.0, weeks=4)
+    assert [s.id for s in model.sites] == ["central_site", "cite"]
+    k = model.offers.ids.index("kookles_cite")
+    assert model.offer_site[k] == 1 and model.offers.at_site[k]
+    assert tuple(model.places_xy[model.offers.place[k]]) == tuple(GEO.venue_xy(FAR_VENUE))
+    main = [i for i in range(model.offers.n) if model.offers.ids[i].startswith("site:")]
+    assert main, "the academy moves in at the main site"
+    assert all(model.offer_site[i] == 0 for i in main)
+    assert all(tuple(model.places_xy[model.offers.place[i]]) == tuple(GEO.venue_xy(REGINA_MUNDI)) for i in main)
+
+
+def test_a_satellites_showcases_draw_their_audience_from_around_the_satellite():
+    """Only the satellite in the isolated wijk holds showcases: who saw it done lives mostly there."""
+    model, _ = run(scenario(main_showcases=0, cite_showcases=4))
+    pop = model.pop
+    isolated = np.array([model.wijk_names[w] == ISOLATED_WIJK for w in pop.wijk])
+    assert pop.exposed.any()
+    share_exposed_isolated = pop.weight[pop.exposed & isolated].sum() / pop.weight[pop.exposed].sum()
+    share_isolated = pop.weight[isolated].sum() / pop.weight.sum()
+    assert share_exposed_isolated > 2 * share_isolated
+    # the same showcases at the main site instead: the audience comes from the other wijken
+    model_main, _ = run(scenario(main_showcases=4, cite_showcases=0))
+    pop = model_main.pop
+    assert pop.exposed.any()
+    assert pop.weight[pop.exposed & isolated].sum() / pop.weight[pop.exposed].sum() < share_isolated
+
+
+def test_without_showcases_anywhere_nobody_saw_it_done():
+    model, _ = run(scenario(main_showcases=0, cite_showcases=0))
+    assert not model.pop.exposed.any()
+
+
+def test_visitors_per_room_and_hour_block_add_up_to_the_learner_hours_of_each_site():
+    model, res = run(scenario())
+    blocks = res.site_blocks
+    assert set(blocks["site"]) == {"central_site", "cite"}
+    # rooms are open only in their opening hours: the satellite on Tuesday evening and Saturday
+    cite = blocks[blocks["site"] == "cite"]
+    assert set(cite["day"]) == {"tue", "sat"}
+    assert set(cite.loc[cite["day"] == "tue", "hour"]) == {18, 19, 20}
+    weekly = res.uptake.groupby("offer_id")["participants"].sum() / model.weeks
+    site = res.site
+    for site_id, part in site.groupby("site_id"):
+        hours_per_session = part["hours_per_week"] / part["sessions_per_week"]
+        learner_hours = float((part["offer_id"].map(weekly).fillna(0.0) * hours_per_session).sum())
+        assert blocks.loc[blocks["site"] == site_id, "visitors"].sum() == pytest.approx(learner_hours, rel=1e-9)
+    assert weekly.get("kookles_cite", 0) > 0, "people take part at the satellite"
+    assert (blocks["crowding"] == blocks["visitors"] / blocks["places"]).all()
+
+
+def test_an_offer_at_a_site_that_is_off_is_refused_naming_the_site():
+    with pytest.raises(ScenarioError, match=r"site 'cite' is not enabled.*levers\.sites\[0\]\.enabled"):
+        LearningEcosystem(scenario(cite_enabled=False), seed=1, geography=GEO, population_scale=1.0, weeks=2)
+
+
+def test_knocking_out_the_central_site_switches_off_every_site():
+    model, res = run(scenario(main_showcases=4, cite_showcases=4), knock_out=["central_site"])
+    assert model.sites == [] and not model.pop.exposed.any()
+    assert res.site_blocks.empty

@@ -30,8 +30,10 @@ class Provider(mesa.Agent):
     Every review period (``levers.providers.review_weeks``) it tunes its offer to what
     learners asked of it (seed §1: organisations "stemmen hun aanbod af op de vragen van
     de lerenden"): it grows offers that turned people away, within the growth limit; it
-    shrinks offers nobody took and drops those left with no places; and where its
-    completers found no next step it adds a follow-on offer one level up.
+    shrinks offers nobody took and drops those left with no places; where its
+    completers found no next step it adds a follow-on offer one level up; and with the
+    shared overview it forms referral partnerships with the providers of the next step
+    (:meth:`LearningEcosystem.form_partnerships`).
     """
 
     model: "LearningEcosystem"
@@ -43,6 +45,7 @@ class Provider(mesa.Agent):
         self.offers: list[int] = []
         self.site_role = site_role  # "permanent", "guest", "newcomer", "workshop" or None
         self.followed_up: set[int] = set()
+        self.index = -1  # position in the model's provider list (set by the model)
 
     def step(self) -> None:
         """Review the offer: grow where people waited, shrink where nobody came, add a next step.
@@ -76,6 +79,7 @@ class Provider(mesa.Agent):
                 if new is not None:
                     self.followed_up.add(k)
                     model.provider_changes["follow_on"] += 1
+        model.form_partnerships(self)  # with the shared overview: refer on to whoever offers the next step
 
 
 def take_prefix(pool: np.ndarray, weight: np.ndarray, free: float) -> np.ndarray:

@@ -84,6 +84,12 @@ _ALL = (
               "opening hours", "model.site.plan_site", "levers.central_site.enabled", "§2.1 Regina Mundi"),
     Mechanism("playlists", "Playlists", "Playlists", "curated online playlists: no travel, need digital access",
               "model.offers.playlist_offers", "levers.playlists.enabled", "§2.2 LRNG playlists"),
+    Mechanism("referral_partnerships", "Doorverwijspartners", "Referral partnerships",
+              "with the shared overview, a provider whose completers find no next step with it partners the provider "
+              "of the nearest next-level offer in the theme; its completers are handed over there first, and take "
+              "that step at once more often", "LearningEcosystem.form_partnerships, LearningEcosystem.refer",
+              "levers.wegwijzer.shared_overview (with levers.providers.adaptation)",
+              "§1 organisaties verwijzen lerenden naar elkaar door"),
     Mechanism("provider_adaptation", "Aanbieders passen aan", "Providers adapt",
               "each review period providers grow offers with waiting lists, shrink empty ones and add a next step "
               "where completers find none", "Provider.step", "levers.providers.adaptation",

@@ -44,6 +44,11 @@ from model.offers import OfferTable, build_offers
 from model.population import MODES, synthesize
 from model.scenario import MAIN_SITE_ID, PlaceSpec, Scenario, ScenarioError
 
+#: With a referral partnership the handover is warm: a completer referred to a partner's offer starts it
+#: at once with this many times ``next_step_prob`` (at most 1); a signpost to anyone's offer, once.
+PARTNER_HANDOVER = 2.0
+#: Most referral partnerships one provider keeps.
+MAX_PARTNERS = 3
 #: Utility of doing nothing this week (the outside option of the weekly choice).
 OUTSIDE_OPTION = 2.5
 #: Scale on the interest match: interests sum to 1 over five themes, so x5 makes the mean 1.
@@ -309,6 +314,14 @@ class LearningEcosystem(mesa.Model):
         index = {p.name: i for i, p in enumerate(self.provider_list)}
         for k in range(self.offers.n):
             self.offer_provider[k] = index[self.offers.providers[k] or self.offers.ids[k]]
+        for i, provider in enumerate(self.provider_list):
+            provider.index = i
+        # referral partnerships (provider i refers to provider j), formed at reviews with the shared overview;
+        # room for the providers learners become as well
+        n_providers = len(self.provider_list) + self.max_new_offers
+        self.partnerships = np.zeros((n_providers, n_providers), dtype=bool)
+        self.partner_handovers = 0.0  # completers who started a partner's offer at once (true scale)
+        self.partnerships_formed = 0
         # mentors: places in true residents (hours ÷ hours per mentee)
         m = self.levers.mentors
         places = m.hours_per_week / m.hours_per_mentee if m.enabled else 0.0
@@ -969,14 +982,62 @@ class LearningEcosystem(mesa.Model):
         draw = self.streams["referral"].random((self.pop.n, 2))
         go = draw[rows, 0] < p_ref
         rows, finished = rows[go], finished[go]
-        learned = self._refer_from(rows, Channel.REFERRAL, "referral", at=finished)
+        learned = np.full(rows.size, -1, dtype=np.int64)
+        via_partner = np.zeros(rows.size, dtype=bool)
+        if shared and rows.size and self.on("referral_partnerships") and self.partnerships.any():
+            # a provider with partners hands its completers over to a fitting offer of a partner first
+            prov = self.offer_provider[finished]
+            idx = np.flatnonzero(self.partnerships[prov].any(axis=1))
+            if idx.size:
+                only = self.partnerships[prov[idx]][:, self.offer_provider[: self.offers.n]]
+                learned[idx] = self._discover(rows[idx], Channel.REFERRAL, "referral", only=only)
+                via_partner[idx] = learned[idx] >= 0
+        rest = np.flatnonzero(~via_partner)
+        learned[rest] = self._refer_from(rows[rest], Channel.REFERRAL, "referral", at=finished[rest])
         stuck = learned < 0
         np.add.at(self.review_stuck, finished[stuck], self.pop.weight[rows[stuck]])
         if shared and rows.size:
-            take = (learned >= 0) & (draw[rows, 1] < self.u.next_step_prob)
+            p_take = np.where(via_partner, min(1.0, PARTNER_HANDOVER * self.u.next_step_prob), self.u.next_step_prob)
+            take = (learned >= 0) & (draw[rows, 1] < p_take)
             if take.any():
-                self._enrol(rows[take], learned[take], self._pair_travel(rows[take], learned[take]))
+                started = self._enrol(rows[take], learned[take], self._pair_travel(rows[take], learned[take]))
+                handed = np.zeros(self.pop.n, dtype=bool)
+                handed[rows[take & via_partner]] = True
+                self.partner_handovers += float(self.pop.weight[started[handed[started]]].sum())
         return learned
+
+    def form_partnerships(self, provider: Provider) -> int:
+        """With the shared overview, a provider whose completers found no next step with it partners the
+        provider of the nearest open offer one level up in that theme (seed §1: organisations refer
+        learners to each other). A partner's offer is then its completers' first referral, and a handover
+        to it is taken at once more often (:data:`PARTNER_HANDOVER`). At most :data:`MAX_PARTNERS` each;
+        no randomness. Returns the partnerships formed."""
+        if not (self.levers.wegwijzer.shared_overview and self.on("referral_partnerships")):
+            return 0
+        off, i = self.offers, provider.index
+        m = off.n
+        formed = 0
+        open_now = (off.start_week[:m] <= self.week + 1) & (off.end_week[:m] > self.week) & (off.capacity[:m] > 0)
+        for k in provider.offers:
+            if self.partnerships[i].sum() >= MAX_PARTNERS:
+                break
+            if self.review_stuck[k] <= 0 or off.level[k] >= Level.ZELF_DOEN:
+                continue
+            nxt = (open_now & (off.level[:m] == off.level[k] + 1) & off.themes[:m, self.primary_theme[k]]
+                   & (self.offer_provider[:m] != i) & ~self.partnerships[i][self.offer_provider[:m]])
+            cand = np.flatnonzero(nxt)
+            if cand.size == 0:
+                continue
+            here = self.places_xy[off.place[k]] if off.place[k] >= 0 else None
+            if here is None:
+                metres = np.zeros(cand.size)
+            else:
+                there = self.places_xy[np.maximum(off.place[cand], 0)]
+                metres = np.where(off.place[cand] >= 0, np.hypot(*(there - here).T), 0.0)
+            self.partnerships[i, self.offer_provider[cand[int(np.argmin(metres))]]] = True
+            formed += 1
+        self.partnerships_formed += formed
+        return formed
 
     # ------------------------------------------------------------------ 6 badges
     def unlock_opportunities(self) -> None:
@@ -1096,7 +1157,8 @@ class LearningEcosystem(mesa.Model):
             provider = Provider(self, f"bewoner {r}", ProviderType.RESIDENT)
             provider.offers.append(k)
             self.provider_list.append(provider)
-            self.offer_provider[k] = len(self.provider_list) - 1
+            provider.index = len(self.provider_list) - 1
+            self.offer_provider[k] = provider.index
             pop.is_teacher[r] = True
             # the matchmaking platform makes the new offer findable: friends and digital neighbours
             fr = pop.friends[r]

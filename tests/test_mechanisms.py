@@ -232,6 +232,16 @@ def test_knocking_out_referral_ends_referral_discoveries_and_fewer_next_activiti
 
 
 # =========================================================================== choice and progression
+def test_knocking_out_referral_partnerships_ends_handovers_and_fewer_steps_up_are_made():
+    """With the shared overview, a provider whose completers found no next step with it partners the
+    provider of the nearest next-level offer; completers handed over take that step more often."""
+    assert all(run("all_on", s)[0].partnerships_formed > 0 for s in SEEDS)
+    assert all(run("all_on", s, "referral_partnerships")[0].partnerships_formed == 0 for s in SEEDS)
+    assert all(run("all_on", s, "referral_partnerships")[0].partner_handovers == 0 for s in SEEDS)
+    lowers("all_on", "referral_partnerships", lambda model, results: model.partner_handovers)
+    lowers("all_on", "referral_partnerships", summary("progression_steps"))
+
+
 def test_knocking_out_choice_makes_participants_travel_further():
     """Informed choice weighs travel time; an uninformed pick among known offers ignores it.
 

@@ -50,6 +50,11 @@ MODE_LABELS = {f"{m.label_nl} / {m.label_en}": m.value for m in AccessMode}
 LEVEL_COLOURS = {"info": "#e7f1fb", "success": "#e6f4ea", "warning": "#fff4d6", "danger": "#fde2e1"}
 
 
+def _hm(hours: float) -> str:
+    minutes = int(round(hours * 60))
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
 def _df(df, **kw) -> pn.pane.DataFrame:
     return pn.pane.DataFrame(df, escape=True, index=False, sizing_mode="stretch_width", max_height=420, **kw)
 
@@ -117,6 +122,9 @@ class SitePlannerApp(pn.viewable.Viewer):
         self.acc_method = pn.widgets.RadioButtonGroup(options={"2SFCA": "2sfca", "E2SFCA (afstandsverval / decay)": "e2sfca"},
                                                       value=s.method, color="light")
         self.acc_table = _df(None)
+        # ---------------------------------------------------------- timetable
+        self.timetable = _df(None)
+        self.unscheduled_note = pn.pane.HTML("", sizing_mode="stretch_width")
         # ---------------------------------------------------------- simulation
         self.sim_layouts = pn.widgets.MultiChoice(label="Opstellingen / layouts", sizing_mode="stretch_width")
         self.seeds = pn.widgets.IntInput(label="Replicaties / replications", value=3, start=2, end=20, width=150)
@@ -245,6 +253,7 @@ class SitePlannerApp(pn.viewable.Viewer):
             self._refresh_site()
             self._refresh_catchment()
             self._refresh_access()
+            self._refresh_timetable()
             self._refresh_saved()
 
     def _refresh_saved(self) -> None:
@@ -295,6 +304,26 @@ class SitePlannerApp(pn.viewable.Viewer):
              f"{s.last_recatch_ms:.0f} ms" if s.last_recatch_ms else ""
         self.out_note.object = (f"**Wijken buiten bereik / wijken out of reach** ({band:g} min): "
                                 f"{html.escape(', '.join(out)) or 'geen / none'}{ms}")
+
+    def _refresh_timetable(self, *_) -> None:
+        """The current layout's week as the timetable gives it (no run needed): room, day, hours, offer."""
+        table, unscheduled = self.state.timetable()
+        if table is None:
+            return
+        show = table.assign(dag=[f"{DAY_LABELS[d][0]} / {DAY_LABELS[d][1]}" for d in table["day"]],
+                            uren=[f"{_hm(a)}-{_hm(b)}" for a, b in zip(table["start"], table["end"])],
+                            weken=[f"{a}-{b}" for a, b in zip(table["start_week"], table["end_week"])])
+        show = show[["site_name", "room", "dag", "uren", "title", "role", "places", "weken"]]
+        show.columns = ["site", "ruimte / room", "dag / day", "uren / hours", "aanbod / offer", "rol / role",
+                        "plaatsen per week / places a week", "weken / weeks"]
+        self.timetable.object = show
+        if unscheduled:
+            text = ", ".join(unscheduled[:12]) + (" …" if len(unscheduled) > 12 else "")
+            self.unscheduled_note.object = (f"<p role='status' style='background:#fff4d6;padding:4px 8px'>"
+                                            f"{len(unscheduled)} aanbod zonder vrije uren / offers that found no free hours: "
+                                            f"{html.escape(text)}</p>")
+        else:
+            self.unscheduled_note.object = "<p>Elk aanbod heeft een ruimte en uren / every offer has a room and hours.</p>"
 
     def _refresh_access(self, *_) -> None:
         s = self.state
@@ -428,6 +457,11 @@ class SitePlannerApp(pn.viewable.Viewer):
              pn.Column(self.acc_method, pn.pane.Markdown("Plaatsen tegelijk per 1 000 inwoners, per wijk, voor elke "
                                                          "opstelling / places at once per 1,000 residents by wijk."),
                        self.acc_table, sizing_mode="stretch_width")),
+            ("Rooster / Timetable",
+             pn.Column(pn.pane.Markdown("De week van elke site: welk aanbod in welke ruimte op welke uren (vóór elke "
+                                        "simulatie; het rooster hangt niet van het toeval af). / Each site's week: which "
+                                        "offer in which room at which hours (before any simulation; the timetable is not "
+                                        "random)."), self.unscheduled_note, self.timetable, sizing_mode="stretch_width")),
             ("Simulatie / Simulation",
              pn.Column(self.sim_layouts, pn.Row(self.seeds, self.weeks, self.scale), self.run_btn, self.progress,
                        pn.Row(self.cmp_a, self.cmp_b), "#### Naast elkaar / side by side (90 % interval)", self.side,

@@ -964,6 +964,36 @@ def _site_rooms(results, layout: Layout | None = None, weeks: int | None = None)
     return out
 
 
+def layout_timetable(layout: Layout, venues: pd.DataFrame, scenario: Scenario | None = None,
+                     weeks: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """The week's timetable of every site of a layout, before any run (the timetable is pure).
+
+    Returns one row per session block (``site`` = the planner's site id, ``site_name, room,
+    offer_id, title, role, day, start, end, places, start_week, end_week``), days and hours
+    in order, and the site offers that found no free hours (unscheduled).
+    """
+    from model.offers import build_offers
+    from model.scenario import DAYS
+
+    scenario = scenario if scenario is not None else layout_to_scenario(layout)
+    specs, plan = build_offers(scenario, venues, horizon=weeks or scenario.run.weeks)
+    titles = {o.id: o.title for o in specs}
+    to_planner = {v: k for k, v in schema_site_ids(layout).items()}
+    names = {p.site_id: p.name for p in plan.parts()}
+    rows = [{"site": to_planner.get(b.site_id, b.site_id), "site_name": names.get(b.site_id, ""), "room": b.room,
+             "offer_id": b.offer_id, "title": titles.get(b.offer_id, b.offer_id), "role": b.role, "day": day,
+             "start": start, "end": end, "places": b.places, "start_week": b.start_week, "end_week": b.end_week}
+            for b in plan.bookings for day, start, end in b.blocks]
+    cols = ["site", "site_name", "room", "offer_id", "title", "role", "day", "start", "end", "places", "start_week", "end_week"]
+    frame = pd.DataFrame(rows, columns=cols)
+    if len(frame):
+        order = {d: i for i, d in enumerate(DAYS)}
+        sites = {s.site_id: i for i, s in enumerate(layout.sites)}
+        frame = frame.assign(_s=frame["site"].map(sites), _d=frame["day"].map(order)) \
+            .sort_values(["_s", "room", "_d", "start", "start_week"], kind="stable").drop(columns=["_s", "_d"])
+    return frame.reset_index(drop=True), list(plan.unscheduled)
+
+
 def layout_blocks(layout: Layout, plan: Any, enrolled: Mapping[str, float] | pd.Series,
                   demand: Mapping[str, float] | pd.Series | None = None) -> pd.DataFrame:
     """Visitors per site, room, day and hour of one layout's timetable for given weekly enrolment (pure, no run).
@@ -1144,6 +1174,7 @@ def example_layouts(geo: Any) -> list[Layout]:
 
 __all__ = ["BASE_SCENARIO", "LayoutCatchments", "Layout", "PLANNER_INDICATORS", "PlannedSite", "PlannerError",
            "ROBUSTNESS_PARAMETERS", "ROOM_LABELS", "Robustness", "SimulatedUse", "check_layout", "check_planned_site",
-           "duplicate_layout", "engine_site_id", "example_layouts", "layout_from_scenario", "layout_to_scenario",
+           "duplicate_layout", "engine_site_id", "example_layouts", "layout_blocks", "layout_from_scenario",
+           "layout_timetable", "layout_to_scenario", "opening_hours_by_day", "schema_site_ids",
            "parse_opening_hours", "robustness", "rooms_from_text", "rooms_to_text", "simulate_layouts", "site_at_address",
            "site_at_point", "site_at_venue", "weekly_hours"]

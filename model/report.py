@@ -30,7 +30,7 @@ from model.compare import CONFIDENCE, verdict_label
 from model.indicators import INDICATORS
 from model.paths import write_atomic
 from model.planner import (SATELLITE_SESSIONS_MAX, SESSION_HOURS, ROOM_LABELS, LayoutCatchments, Robustness,
-                           SimulatedUse, layout_to_scenario)
+                           SimulatedUse, layout_timetable, layout_to_scenario)
 
 #: The sections of the report, in order: (id, Dutch heading, English heading).
 SECTIONS: tuple[tuple[str, str, str], ...] = (
@@ -91,6 +91,11 @@ def _num(v: Any, digits: int = 1) -> str:
     if abs(f) >= 1000:
         return f"{f:,.0f}".replace(",", " ")
     return f"{f:.{digits}f}"
+
+
+def _hm(hours: float) -> str:
+    minutes = int(round(float(hours) * 60))
+    return f"{minutes // 60}:{minutes % 60:02d}"
 
 
 def _ci(mean: float, lo: float, hi: float, digits: int = 1) -> str:
@@ -293,7 +298,30 @@ def build_report(catchments: LayoutCatchments, *, sim: SimulatedUse | None = Non
                 "uur/week / h/week": round(s.hours_per_week, 2), "vaste aanbieders / permanent": ", ".join(s.permanent),
                 "gasten / guests": ", ".join(s.guests), "kosten EUR/jaar / cost EUR/year": s.cost_eur_per_year})
     tables["opstellingen"] = pd.DataFrame(site_rows)
-    body["opstellingen"] = _table(tables["opstellingen"], "Sites per opstelling / sites per layout")
+    parts = [_table(tables["opstellingen"], "Sites per opstelling / sites per layout")]
+    week, missing = [], []
+    for name, layout in layouts.items():
+        table, unscheduled = layout_timetable(layout, geo.venues)
+        week.append(table.assign(layout=name))
+        missing += [{"layout": name, "offer_id": o} for o in unscheduled]
+    timetable = pd.concat(week, ignore_index=True) if week else pd.DataFrame()
+    tables["rooster"] = timetable[["layout", *[c for c in timetable.columns if c != "layout"]]] if len(timetable) else timetable
+    tables["rooster_zonder_uren"] = pd.DataFrame(missing, columns=["layout", "offer_id"])
+    if len(timetable):
+        from model.scenario import DAY_LABELS
+
+        t = timetable.assign(**{"dag / day": [f"{DAY_LABELS[d][0]} / {DAY_LABELS[d][1]}" for d in timetable["day"]],
+                                "uren / hours": [f"{_hm(a)}-{_hm(b)}" for a, b in zip(timetable["start"], timetable["end"])],
+                                "weken / weeks": [f"{a}-{b}" for a, b in zip(timetable["start_week"], timetable["end_week"])]})
+        parts.append(_table(t[["layout", "site_name", "room", "dag / day", "uren / hours", "title", "role", "weken / weeks"]],
+                            "Rooster: elk aanbod van een site in zijn ruimte en uren (vóór de simulatie) / timetable: every "
+                            "site offer in its room and hours (before simulation)"))
+    for name in layouts:
+        gone = [m["offer_id"] for m in missing if m["layout"] == name]
+        if gone:
+            parts.append(f"<p class='noise'><b>{esc(name)}</b>: {len(gone)} aanbod zonder vrije uren / offers without free "
+                         f"hours: {esc(', '.join(gone[:12]))}{' …' if len(gone) > 12 else ''}</p>")
+    body["opstellingen"] = "".join(parts)
 
     # ---------------------------------------------------------------- catchments
     totals = pd.concat([catchments.totals(n) .assign(layout=n) for n in names], ignore_index=True)

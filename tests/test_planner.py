@@ -559,3 +559,32 @@ def test_a_satellite_in_the_planner_takes_permanent_providers(state):
     site = state.designs["hub-en-satellieten"].scenario.levers.sites[0]
     assert [p.value for p in site.permanent_providers] == ["library"] and site.opening_hours == {
         "tue": "14:00-18:00", "thu": "14:00-18:00"}
+
+
+def test_the_timetable_tab_shows_each_sites_week_before_any_run(state):
+    import apps.site_planner as sp
+
+    app = sp.SitePlannerApp(state=state)
+    state.select("hub-en-satellieten")
+    frame, _ = state.timetable()
+    assert {"winterslag", "waterschei", "zwartberg"} <= set(frame["site"])  # (earlier tests emptied the main site)
+    assert len(app.timetable.object) == len(frame)
+    shown = app.timetable.object[frame["site"].to_numpy() == "zwartberg"]
+    assert set(shown["dag / day"]) <= {"di / Tue", "do / Thu", "za / Sat"}  # its opening days only
+    assert "every offer has a room and hours" in app.unscheduled_note.object
+    # hours so short that no two-hour session fits: the satellite's offers are unscheduled, and it says so
+    state.site = state.current.sites[1].site_id
+    assert state.edit_site(name="Winterslag (Kliniekske)", rooms="keuken 12", opening_hours="za 10-11", permanent=[],
+                           guests=[], cost="40000")
+    assert "found no free hours" in app.unscheduled_note.object and "sat.winterslag.0" in app.unscheduled_note.object
+
+
+def test_layout_timetable_by_hand(tiny):
+    from model.planner import layout_timetable
+
+    main = site_at_venue(tiny, REGINA_MUNDI, "rm", rooms=ROOMS, opening_hours="ma 9-12")
+    sat = site_at_venue(tiny, FAR_VENUE, "far", name="Ver", rooms=rooms_from_text("tuin 8"), opening_hours="di 14-18")
+    table, unscheduled = layout_timetable(Layout("twee", (main, sat)), tiny.venues)
+    assert table[["site", "site_name", "room", "offer_id", "day", "start", "end"]].values.tolist() == [
+        ["far", "Ver", "tuin 1", "sat.far.0", "tue", 14.0, 16.0], ["far", "Ver", "tuin 1", "sat.far.0", "tue", 16.0, 18.0]]
+    assert unscheduled == []

@@ -218,3 +218,13 @@ def test_a_rooms_week_heatmap_by_hand():
     assert ">12</text>" in svg and ">6</text>" in svg and "zaal &lt;b&gt;1&lt;/b&gt;" in svg
     assert "ma / Mon" in svg and "wo / Wed" in svg and "di / Tue" not in svg
     assert block_heatmap_svg(blocks.iloc[:0], title="leeg") == ""
+
+
+def test_the_layouts_section_has_every_sites_timetable_before_simulation(catchments, layouts):
+    rep = build_report(catchments)
+    table = rep.tables["rooster"]
+    assert set(table["layout"]) == {layouts[0].name, layouts[1].name}
+    assert {"rm", "winterslag", "waterschei", "zwartberg"} <= set(table.loc[table["layout"] == layouts[1].name, "site"])
+    assert (table["end"] > table["start"]).all()
+    body = section(rep, "opstellingen")
+    assert "Rooster: elk aanbod van een site in zijn ruimte en uren" in body and "Winterslag &lt;script&gt;" in body

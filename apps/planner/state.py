@@ -27,7 +27,8 @@ from apps.components.runs import RunPlan, RunService, executor
 from model.accessibility import AccessMode, SiteError
 from model.planner import (Layout, LayoutCatchments, PlannedSite, PlannerError, Robustness, SimulatedUse, check_layout,
                            check_planned_site, duplicate_layout, example_layouts, layout_from_scenario, layout_to_scenario,
-                           robustness, rooms_from_text, site_at_address, site_at_point, site_at_venue)
+                           layout_timetable, robustness, rooms_from_text, site_at_address, site_at_point,
+                           site_at_venue)
 from model.report import CouncilReport, build_report
 
 log = logging.getLogger(__name__)
@@ -467,6 +468,13 @@ class PlannerState(param.Parameterized):
         self.robust = res
         self.robust_version += 1
         self.say("Robuustheid berekend.", "Robustness computed.", "success")
+
+    def timetable(self):
+        """The current layout's week: every site offer's room and hour blocks, and the offers that found no hours."""
+        lay = self.current
+        if lay is None:
+            return None, []
+        return layout_timetable(lay, self.geo.venues, scenario=self.designs[lay.name].scenario)
 
     def blocks(self):
         """Visitors per room per hour block of the last simulation (:meth:`SimulatedUse.blocks`), computed once."""

@@ -34,8 +34,12 @@ OFFERS_JS = """() => { const out = [];
 
 @pytest.fixture(scope="module")
 def app_url():
+    from apps.components.pool import start_pool, stop_pool
+
     with served_workshop() as url:
+        start_pool()  # as after `python -m apps.server`: the seeds run side by side in the run pool
         yield url
+    stop_pool()  # no worker process outlives the module
 
 
 @pytest.fixture(scope="module")
@@ -364,3 +368,27 @@ def test_the_words_of_a_yes_no_choice_are_tappable_and_english_reaches_the_title
     page.get_by_text("Leerecosysteem Genk: the workshop table").first.wait_for()
     page.get_by_role("button", name="☑ There is a central site").wait_for()
     page.get_by_text("Central site", exact=True).first.wait_for()
+
+
+@pytest.mark.parametrize("megabytes", [9, 30])
+def test_a_file_too_large_to_send_is_refused_with_a_message_and_the_session_keeps_working(tab, app_url, tmp_path, megabytes):
+    page = tab
+    page.goto(app_url)
+    wait_for_map(page)
+    path = tmp_path / f"groot-{megabytes}.yaml"
+    path.write_bytes(b"name: groot\n" + b"# " + b"x" * (megabytes * 1_000_000) + b"\n")
+    page.get_by_text("Bewaar", exact=True).click()
+    page.locator("input[type=file]").first.set_input_files(str(path))
+    page.get_by_text(f"groot-{megabytes}.yaml: het bestand is {megabytes}").first.wait_for(timeout=20_000)
+    page.get_by_text("hoogstens 2 MB is toegelaten").first.wait_for()
+    # the websocket is still there: the session answers a tap and a language switch
+    tap_map(page, 0.5, 0.5)
+    page.get_by_text("Gekozen plek:").first.wait_for()
+    page.get_by_role("button", name="English").click()
+    page.get_by_text("Colour the wijken by").first.wait_for()
+    page.locator("input[type=file]").first.set_input_files(str(path))
+    page.get_by_text("the file is").first.wait_for()
+    small = tmp_path / "klein.yaml"
+    small.write_text(f"name: klein-bestand-{megabytes}\ntitle: Klein\n", encoding="utf-8")
+    page.locator("input[type=file]").first.set_input_files(str(small))
+    page.get_by_text(f"Imported and saved as klein-bestand-{megabytes} r1.").first.wait_for()

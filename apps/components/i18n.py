@@ -213,6 +213,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "number_read": ("gelezen als {value}", "read as {value}"),
     "upload_limit": ("Hoogstens {mb} MB, UTF-8, YAML", "At most {mb} MB, UTF-8, YAML"),
     "reading_upload": ("Het bestand wordt gelezen…", "Reading the file…"),
+    "upload_unreadable": ("{name}: de browser kon het bestand niet lezen", "{name}: the browser could not read the file"),
     "no_clear_gains": ("geen duidelijke", "none clear"),
     "as_is": ("{text}", "{text}"),
     "offer_details": ("Details: leeftijd, capaciteit, duur, weken, uren, prijs", "Details: age, capacity, duration, weeks, hours, price"),

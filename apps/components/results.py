@@ -22,6 +22,7 @@ from .i18n import number, unit_label
 from .readout import KEY_CARDS, interval_text, signed
 from .updates import Deferred
 from .state import WorkshopState, design_key
+from .upload import UploadBox
 from .widgets import MessageView, NumberBox, touch
 
 # verdict code (model.compare) -> (background, border, arrow): blue for better, orange for worse (colour-blind
@@ -362,7 +363,9 @@ class SaveView(pn.viewable.Viewer):
         self.branch = touch(pn.widgets.Button(color="default", width=220))
         self.download = touch(pn.widgets.FileDownload(callback=self._yaml, filename="scenario.yaml", color="default",
                                                       sizing_mode="stretch_width"))
-        self.upload = touch(pn.widgets.FileInput(accept=".yaml,.yml", sizing_mode="stretch_width"))
+        # the browser checks the size before sending (a file above the websocket's limit would drop the session)
+        self.upload = UploadBox(accept=".yaml,.yml", max_bytes=s.library.max_upload_bytes, sizing_mode="stretch_width",
+                                min_height=52)
         self._upload_title = pn.pane.Markdown("")
         self.save_button.on_click(lambda e: s.save(self._text(self.name_input), group=self._text(self.group),
                                                    notes=self._text(self.notes)))
@@ -370,6 +373,7 @@ class SaveView(pn.viewable.Viewer):
         self.open.on_click(lambda e: s.open_label(self.saved.value) if self.saved.value else None)
         self.branch.on_click(lambda e: s.branch(self._text(self.branch_name), group=self._text(self.group)))
         self.upload.param.watch(self._uploaded, "value")
+        self.upload.param.watch(self._refused, "refusal")
         s.watch(self._relabel, ["lang"])
         s.watch(self._refresh, ["store_version", "revision", "lang", "version", "conflict"])
         self._relabel()
@@ -389,6 +393,10 @@ class SaveView(pn.viewable.Viewer):
             s.notify(s.t("reading_upload"), "info")
             s.import_yaml(event.new, filename=self.upload.filename or "upload.yaml", group=self._text(self.group),
                           schedule=_session_schedule())
+
+    def _refused(self, event):
+        if event.new:
+            self.state.refuse_upload(event.new["name"], event.new["size"], event.new.get("readable", True))
 
     def _refresh(self, *_):
         s = self.state
@@ -418,6 +426,7 @@ class SaveView(pn.viewable.Viewer):
             self.download.label = s.t("export")
             mb = s.library.max_upload_bytes // 1_000_000
             self._upload_title.object = f"**{s.t('import')}** ({s.t('upload_limit', mb=mb)})"
+            self.upload.label = f"{s.t('import')} ({s.t('upload_limit', mb=mb)})"
         self._refresh()
 
     def __panel__(self):

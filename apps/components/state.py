@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import threading
 import time
 from typing import Any, Callable
 
@@ -67,6 +68,24 @@ _OWNERS = {
     "runs": ("running", "progress", "run_index", "n_runs", "seconds_left"),
     "library": ("revision", "store_version"),
 }
+
+
+_VENUE_XY: dict[int, dict[str, tuple[float, float]]] = {}
+_TRAVEL_CACHE: dict[tuple, pd.Series] = {}  # (geography, places) -> mean walking minutes per wijk
+_TRAVEL_LOCK = threading.Lock()
+_KEEP_LOCK = threading.Lock()  # one write of runs to the store at a time (a run's and a save's)
+#: Runs are written to the store this long after their results are shown: the write (Parquet,
+#: SQLite) would otherwise compete with sending the cards and the map to the browser.
+KEEP_DELAY_S = 1.5
+
+
+def _venue_xy(genk) -> dict[str, tuple[float, float]]:
+    """Venue id -> EPSG:31370 (x, y), built once per geography."""
+    hit = _VENUE_XY.get(id(genk))
+    if hit is None:
+        v = genk.venues
+        hit = _VENUE_XY[id(genk)] = {str(i): (float(x), float(y)) for i, x, y in zip(v.index, v["x"], v["y"])}
+    return hit
 
 
 def replicate_seeds(n: int, entropy: int = BASE_SEED) -> list[int]:
@@ -330,10 +349,7 @@ class WorkshopState(param.Parameterized):
         if place is None or place.kind == "online":
             return None
         if place.kind == "venue":
-            if place.venue_id not in self.genk.venues.index:
-                return None
-            row = self.genk.venues.loc[place.venue_id]
-            return float(row["x"]), float(row["y"])
+            return _venue_xy(self.genk).get(place.venue_id)
         if place.kind == "point":
             return from_wgs84(place.lon, place.lat)
         return self.site_xy()
@@ -567,22 +583,37 @@ class WorkshopState(param.Parameterized):
                 self.map_layer = "change:reach"
         pct = number(100 * plan["scale"], 1 if plan["scale"] < 0.1 else 0)
         self.say("run_done", "success", seeds=len(plan["seeds"]), weeks=plan["weeks"], pct=pct, secs=secs)
-        self._keep_runs(plan, runs)
+        self._keep_runs(plan, runs, KEEP_DELAY_S)
 
-    def _keep_runs(self, plan: dict, runs: dict) -> None:
-        """Keep the design's and baseline's runs in the store (in a worker thread), so a link reopens them."""
+    def _keep_runs(self, plan: dict, runs: dict, delay_s: float = 0.0) -> None:
+        """Keep the design's and baseline's runs in the store (in a worker thread), so a link reopens them.
+
+        After a run the write waits ``KEEP_DELAY_S`` so that it does not slow down showing the results.
+        """
         rev = self.revision
         rev_id = rev.id if rev is not None and design_key(rev.scenario) == design_key(plan["scenario"]) else None
         store = self.store
 
         def keep():
             try:
-                runs_module.store_runs(store, plan["scenario"], runs["design"], rev_id)
-                runs_module.store_runs(store, plan["baseline"], runs["baseline"], None)
+                with _KEEP_LOCK:
+                    runs_module.store_runs(store, plan["scenario"], runs["design"], rev_id)
+                    runs_module.store_runs(store, plan["baseline"], runs["baseline"], None)
             except Exception:  # noqa: BLE001 - keeping runs is a convenience; the screen has them
                 log.exception("could not keep the runs in the store")
 
-        self._keeping = executor().submit(keep)
+        kept: concurrent.futures.Future = concurrent.futures.Future()
+
+        def later():
+            try:
+                executor().submit(keep).add_done_callback(lambda f: kept.set_result(None))
+            except RuntimeError:  # the process is stopping
+                kept.set_result(None)
+
+        timer = threading.Timer(delay_s, later)
+        timer.daemon = True
+        timer.start()
+        self._keeping = kept
 
     @property
     def results_out_of_date(self) -> bool:
@@ -695,6 +726,19 @@ class WorkshopState(param.Parameterized):
                 places[(round(xy[0]), round(xy[1]))] = xy
         if not places:
             return pd.Series(np.nan, index=self.genk.wijken["wijk"])
+        key = (id(self.genk), tuple(sorted(places)))
+        with _TRAVEL_LOCK:
+            hit = _TRAVEL_CACHE.get(key)
+        if hit is not None:
+            return hit.copy()
+        per = self._travel_by_wijk(places)
+        with _TRAVEL_LOCK:
+            _TRAVEL_CACHE[key] = per
+            while len(_TRAVEL_CACHE) > 64:
+                _TRAVEL_CACHE.pop(next(iter(_TRAVEL_CACHE)))
+        return per.copy()
+
+    def _travel_by_wijk(self, places: dict) -> pd.Series:
         ids = self.genk.addresses["address_id"].to_numpy()
         minutes = self.genk.travel_minutes(ids, np.array(list(places.values())), Mode.WALK).min(axis=1)
         w = self.genk.addresses["weight"].to_numpy()
@@ -879,11 +923,7 @@ class WorkshopState(param.Parameterized):
         """
         size = len(data or b"")
         if size > self.library.max_upload_bytes:
-            from model.scenario_io import Problem
-
-            exc = ScenarioProblems([Problem(str(filename)[:80], (), "too_large",
-                                            {"size": f"{size / 1e6:.1f} MB", "limit": f"{self.library.max_upload_bytes / 1e6:.0f} MB"})])
-            self.say("import_refused", "danger", why=lambda lang: exc.render(lang))
+            self.refuse_upload(filename, size)
             return None
         out: concurrent.futures.Future = concurrent.futures.Future()
 
@@ -913,6 +953,17 @@ class WorkshopState(param.Parameterized):
             return out.result()
         executor().submit(work)
         return out
+
+    def refuse_upload(self, filename: str, size: int, readable: bool = True) -> None:
+        """Say that a file is not taken because of its size (the browser checked it before sending), or unreadable."""
+        from model.scenario_io import Problem
+
+        if not readable:
+            self.say("import_refused", "danger", why=lambda lang: tr("upload_unreadable", lang, name=str(filename)[:80]))
+            return
+        exc = ScenarioProblems([Problem(str(filename)[:80], (), "too_large",
+                                        {"size": f"{size / 1e6:.1f} MB", "limit": f"{self.library.max_upload_bytes / 1e6:.0f} MB"})])
+        self.say("import_refused", "danger", why=lambda lang: exc.render(lang))
 
     def library_import(self, data: str | bytes, filename: str, group: str = "") -> tuple[Scenario, Revision]:
         return self.library.import_bytes(data, filename, group=group)

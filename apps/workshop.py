@@ -70,18 +70,22 @@ class TabBar(pn.viewable.Viewer):
     """Tabs whose headers wrap onto a second row instead of running off screen (Bokeh's Tabs do not wrap).
 
     One button per section (the active one filled), the sections below with only the
-    active one visible; all are rendered at once, as ``pn.Tabs(dynamic=False)`` would.
+    active one visible. A section is built and sent to the browser when it is first
+    shown (``pn.Tabs(dynamic=True)`` does the same): the first page carries only the
+    visible tab, and a run updates no hidden tab nobody opened. A section may be given
+    as a view or as a function that makes it.
     """
 
     state = param.ClassSelector(class_=WorkshopState)
-    sections = param.Dict(default={}, doc="i18n key -> view")
+    sections = param.Dict(default={}, doc="i18n key -> view, or a function making the view")
     active = param.Integer(default=0)
 
     def __init__(self, **params):
         super().__init__(**params)
         self.buttons = [pn.widgets.Button(label=key, color="primary", variant="outline", height=46, margin=(2, 3),
                                           stylesheets=[TAB_CSS], css_classes=["tab-button"]) for key in self.sections]
-        self.bodies = [pn.Column(view, sizing_mode="stretch_width", visible=(i == 0)) for i, view in enumerate(self.sections.values())]
+        self.bodies = [pn.Column(sizing_mode="stretch_width", visible=(i == 0)) for i in range(len(self.sections))]
+        self._views: dict[int, object] = {}
         args = {f"b{k}": body for k, body in enumerate(self.bodies)} | {f"t{k}": b for k, b in enumerate(self.buttons)}
         for i, button in enumerate(self.buttons):
             button.on_click(lambda e, i=i: setattr(self, "active", i))
@@ -96,6 +100,16 @@ class TabBar(pn.viewable.Viewer):
         self._relabel()
         self._show()
 
+    def view(self, i: int):
+        """The view of section ``i`` (made now if it was given as a function)."""
+        if i not in self._views:
+            made = list(self.sections.values())[i]
+            self._views[i] = made() if callable(made) and not isinstance(made, (pn.viewable.Viewable, pn.viewable.Viewer)) else made
+        return self._views[i]
+
+    def built(self, i: int) -> bool:
+        return i in self._views and len(self.bodies[i]) > 0
+
     @property
     def names(self) -> list[str]:
         return [b.label for b in self.buttons]
@@ -106,6 +120,9 @@ class TabBar(pn.viewable.Viewer):
 
     def _show(self, *_):
         with pn.io.hold():
+            body = self.bodies[self.active] if self.bodies else None
+            if body is not None and not len(body):
+                body.objects = [self.view(self.active)]
             for i, (button, body) in enumerate(zip(self.buttons, self.bodies)):
                 button.variant = "solid" if i == self.active else "outline"
                 body.visible = i == self.active
@@ -131,16 +148,11 @@ class WorkshopApp(pn.viewable.Viewer):
         self.map = MapView(state=s)
         self.cards = CardsView(state=s)
         self.offers = OfferEditor(state=s)
-        self.site = SiteView(state=s)
-        self.levers = LeversView(state=s)
-        self.timeline = TimelineView(state=s)
-        self.gains = GainsView(state=s)
-        self.compare = CompareView(state=s)
-        self.save = SaveView(state=s)
+        # the other tabs are made when first opened (or first asked for: app.site, app.save, …)
         self.sections = {
-            "tab_offers": self.offers, "tab_site": self.site, "tab_levers": self.levers,
-            "tab_results": pn.Column(self.gains, self.timeline, sizing_mode="stretch_width"),
-            "tab_compare": self.compare, "tab_save": self.save,
+            "tab_offers": self.offers, "tab_site": lambda: self.site, "tab_levers": lambda: self.levers,
+            "tab_results": lambda: pn.Column(self.gains, self.timeline, sizing_mode="stretch_width"),
+            "tab_compare": lambda: self.compare, "tab_save": lambda: self.save,
         }
         self.tabs = TabBar(sections=self.sections, state=s)
         self.heading = pn.pane.HTML("", css_classes=["app-heading"], sizing_mode="stretch_width",
@@ -148,6 +160,19 @@ class WorkshopApp(pn.viewable.Viewer):
         s.param.watch(self._relabel, ["lang"])
         self._relabel()
         self._template = None
+
+    def _view(self, name: str, cls):
+        view = self.__dict__.get("_" + name)
+        if view is None:
+            view = self.__dict__["_" + name] = cls(state=self.state)
+        return view
+
+    site = property(lambda self: self._view("site", SiteView), doc="the central site tab")
+    levers = property(lambda self: self._view("levers", LeversView), doc="the budgets and levers tab")
+    timeline = property(lambda self: self._view("timeline", TimelineView), doc="week by week (results tab)")
+    gains = property(lambda self: self._view("gains", GainsView), doc="who gains, who loses (results tab)")
+    compare = property(lambda self: self._view("compare", CompareView), doc="the compare tab")
+    save = property(lambda self: self._view("save", SaveView), doc="the save tab")
 
     def _relabel(self, *_):
         import html as _html

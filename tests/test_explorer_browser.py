@@ -57,6 +57,9 @@ def base_url(studies):
             time.sleep(0.2)
     yield f"http://127.0.0.1:{port}"
     server.stop()
+    from apps.components.pool import stop_pool
+
+    stop_pool()  # warm_server started the workshop's run pool: no worker outlives the module
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,8 @@ _CACHE: OrderedDict[tuple, Results] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _IN_FLIGHT: dict[tuple, concurrent.futures.Future] = {}
 _CACHE_SIZE = 200
+_SUMMARIES: OrderedDict[tuple, tuple] = OrderedDict()
+_WIJK_TABLES: OrderedDict[int, tuple] = OrderedDict()  # id of a run -> (the run, its wide wijk table)  # ids of runs -> (the runs, their aggregated frames)
 
 Schedule = Callable[[Callable[[], None]], Any]
 
@@ -88,6 +90,22 @@ def remember(scenario: Scenario, results: Results) -> None:
 def cached(scenario: Scenario, seed: int, weeks: int, scale: float) -> Results | None:
     with _CACHE_LOCK:
         return _CACHE.get((design_key(scenario), int(seed), int(weeks), round(float(scale), 6)))
+
+
+def wijk_table(results: Results) -> pd.DataFrame:
+    """``results.wijk_table()``, made once per run (a press reads each run's table two or three times)."""
+    key = id(results)
+    with _CACHE_LOCK:
+        hit = _WIJK_TABLES.get(key)
+        if hit is not None and hit[0] is results:
+            _WIJK_TABLES.move_to_end(key)
+            return hit[1]
+    table = results.wijk_table()
+    with _CACHE_LOCK:
+        _WIJK_TABLES[key] = (results, table)
+        while len(_WIJK_TABLES) > 2 * _CACHE_SIZE:
+            _WIJK_TABLES.popitem(last=False)
+    return table
 
 
 def clear_cache() -> None:
@@ -148,12 +166,31 @@ class RunSummary:
 
     @classmethod
     def from_runs(cls, label: str, runs: list[Results], seconds: float = 0.0) -> "RunSummary":
+        """Mean and min–max over the seeds; the same runs (today's baseline on every press) are aggregated once."""
+        key = tuple(id(r) for r in runs)
+        with _CACHE_LOCK:
+            hit = _SUMMARIES.get(key)
+            if hit is not None and all(a is b for a, b in zip(hit[0], runs)):
+                _SUMMARIES.move_to_end(key)
+                summary, weekly, wijk = hit[1]
+                first = runs[0]
+                return cls(label, first.scenario_name, first.population_scale, first.weeks, [r.seed for r in runs],
+                           summary, weekly, wijk, seconds, list(runs))
+        made = cls._aggregate(label, runs, seconds)
+        with _CACHE_LOCK:
+            _SUMMARIES[key] = (list(runs), (made.summary, made.weekly, made.wijk))
+            while len(_SUMMARIES) > 32:
+                _SUMMARIES.popitem(last=False)
+        return made
+
+    @classmethod
+    def _aggregate(cls, label: str, runs: list[Results], seconds: float = 0.0) -> "RunSummary":
         summ = pd.DataFrame([r.summary for r in runs])
         summary = pd.DataFrame({"mean": summ.mean(), "lo": summ.min(), "hi": summ.max()})
         weekly = pd.concat([r.weekly.assign(seed=r.seed) for r in runs])
         weekly = weekly.groupby(["indicator", "week"])["value"].agg(["mean", "min", "max"]).reset_index()
         weekly = weekly.rename(columns={"min": "lo", "max": "hi"})
-        wijk = pd.concat([r.wijk_table() for r in runs]).groupby(level=0).mean()
+        wijk = pd.concat([wijk_table(r) for r in runs]).groupby(level=0).mean()
         first = runs[0]
         return cls(label, first.scenario_name, first.population_scale, first.weeks, [r.seed for r in runs],
                    summary, weekly, wijk, seconds, list(runs))

@@ -84,6 +84,15 @@ def _lines(gdf: gpd.GeoDataFrame) -> tuple[list, list]:
     return xs, ys
 
 
+def _joined(xs: list, ys: list) -> tuple[np.ndarray, np.ndarray]:
+    """Many lines as one pair of arrays broken by NaN: one glyph and two buffers instead of two per line."""
+    if not xs:
+        return np.array([]), np.array([])
+    gap = np.array([np.nan])
+    return (np.concatenate([c for x in xs for c in (x, gap)][:-1]),
+            np.concatenate([c for y in ys for c in (y, gap)][:-1]))
+
+
 @functools.lru_cache(maxsize=1)
 def display_layers() -> dict:
     """The bundled layers in EPSG:3857, projected once per process."""
@@ -105,10 +114,14 @@ def display_layers() -> dict:
         gdf = gpd.read_parquet(DATA_DIR / name)
         if "in_genk" in gdf.columns:
             gdf = gdf[gdf["in_genk"].astype(bool)]
+        gdf = gdf.copy()
+        gdf["geometry"] = gdf.geometry.simplify(5)  # metres (Lambert 72): invisible at city zoom
         return gdf.to_crs(WEB_MERCATOR)
 
     rail_xs, rail_ys = _lines(read("osm2015_railways.parquet"))
     water_xs, water_ys = _lines(read("osm2015_waterways.parquet"))
+    rail_x, rail_y = _joined(rail_xs, rail_ys)
+    water_x, water_y = _joined(water_xs, water_ys)
     bx, by = to_mercator(genk.bus_stops["x"].to_numpy(), genk.bus_stops["y"].to_numpy())
     vx, vy = to_mercator(genk.venues["x"].to_numpy(), genk.venues["y"].to_numpy())
     bxs, bys = _lines(boundary.boundary.to_frame("geometry").set_geometry("geometry"))
@@ -119,6 +132,7 @@ def display_layers() -> dict:
         "wijk": list(wijken["wijk"]), "wijk_xs": xs, "wijk_ys": ys,
         "wijk_label_x": points.x.to_numpy(), "wijk_label_y": points.y.to_numpy(),
         "rail_xs": rail_xs, "rail_ys": rail_ys, "water_xs": water_xs, "water_ys": water_ys,
+        "rail_x": rail_x, "rail_y": rail_y, "water_x": water_x, "water_y": water_y,
         "bus_x": np.asarray(bx), "bus_y": np.asarray(by),
         "venue_id": list(genk.venues.index), "venue_name": list(genk.venues["name"]), "venue_x": np.asarray(vx),
         "venue_y": np.asarray(vy), "boundary_xs": bxs, "boundary_ys": bys, "bounds": (minx, miny, maxx, maxy),
@@ -162,11 +176,11 @@ class MapView(pn.viewable.Viewer):
         L = self._layers
         minx, miny, maxx, maxy = L["bounds"]
         pad = 600
-        p = figure(x_range=(minx - pad, maxx + pad), y_range=(miny - pad, maxy + pad), x_axis_type="mercator",
-                   y_axis_type="mercator", match_aspect=True, tools="pan,wheel_zoom,zoom_in,zoom_out,reset,save",
+        # no axes or grid at all (they were hidden): a dozen fewer models to build and send per session
+        p = figure(x_range=(minx - pad, maxx + pad), y_range=(miny - pad, maxy + pad), x_axis_location=None,
+                   y_axis_location=None, match_aspect=True, tools="pan,wheel_zoom,zoom_in,zoom_out,reset,save",
                    active_scroll=None, toolbar_location="above", sizing_mode="stretch_width",
                    height=self.height, output_backend="canvas")
-        p.axis.visible = False
         p.grid.visible = False
         p.background_fill_color = "#f7f7f2"
         p.toolbar.logo = None
@@ -180,8 +194,8 @@ class MapView(pn.viewable.Viewer):
         self._wijk_renderer = p.patches("xs", "ys", source=self._wijk_src, fill_color={"field": "value", "transform": self._mapper},
                                         fill_alpha=0.85, line_color="white", line_width=1.5)
         p.multi_line(L["boundary_xs"], L["boundary_ys"], line_color="#222222", line_width=2.5)
-        p.multi_line(L["water_xs"], L["water_ys"], line_color="#3a7dc9", line_width=2, line_alpha=0.9)
-        p.multi_line(L["rail_xs"], L["rail_ys"], line_color="#555555", line_width=2, line_dash="dashed")
+        p.line(L["water_x"], L["water_y"], line_color="#3a7dc9", line_width=2, line_alpha=0.9)
+        p.line(L["rail_x"], L["rail_y"], line_color="#555555", line_width=2, line_dash="dashed")
         p.scatter(L["bus_x"], L["bus_y"], size=3, color="#444444", alpha=0.6)
         self._label_src = ColumnDataSource({"x": [], "y": [], "text": []})
         p.add_layout(LabelSet(x="x", y="y", text="text", source=self._label_src, text_font_size="15px",
@@ -309,7 +323,7 @@ class MapView(pn.viewable.Viewer):
 
         def draw():
             self._mapper.update(**mapper)
-            self._wijk_src.data = {**self._wijk_src.data, "value": values}
+            self._wijk_src.data["value"] = values  # only the colour column travels, not the wijk outlines
             self._colorbar.title = title
 
         self._defer("wijken", draw)

@@ -28,6 +28,8 @@ LEVERS = [
     ("wegwijzer.website", "wegwijzer", {}, {"levers.wegwijzer.website": False}, "reach", +1),
     ("wegwijzer.magazine", "wegwijzer", {}, {"levers.wegwijzer.magazine": False}, "reach", +1),
     ("clubs.priority (less_autonomous vs first_come)", "leerclubs", {}, {"levers.clubs.priority": "first_come"},
+     "budget_to_less_autonomous", +1),
+    ("clubs.priority (less_autonomous vs first_come)", "leerclubs", {}, {"levers.clubs.priority": "first_come"},
      "participation_gap_autonomy", -1),
     ("clubs.connected", "leerclubs", {}, {"levers.clubs.connected": False}, "budget_spent_eur", +1),
     ("clubs.budget_eur_per_year (250k vs 0)", "leerclubs", {}, {"levers.clubs.budget_eur_per_year": 0.0},

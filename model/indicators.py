@@ -188,6 +188,14 @@ def budget_spent_eur(model: "LearningEcosystem") -> float:
     return model.budget_spent_eur
 
 
+@indicator("budget_to_less_autonomous", "Budget naar minder autonomen", "Budget to the less autonomous", "%",
+           "aandeel van het besteed clubbudget dat naar de minder autonome helft ging",
+           "share of the club budget spent that went to the less autonomous half", higher_is_better=None)
+def budget_to_less_autonomous(model: "LearningEcosystem") -> float:
+    spent = model.budget_spent_eur
+    return 100.0 * model.budget_spent_less_autonomous_eur / spent if spent > 0 else 0.0
+
+
 @indicator("cost_per_participant_eur", "Kost per deelnemer", "Cost per participant", "EUR",
            "besteed budget per bewoner die deelnam", "budget spent per resident who took part", higher_is_better=False)
 def cost_per_participant_eur(model: "LearningEcosystem") -> float:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import math
+import zlib
 from typing import Callable
 
 import mesa
@@ -44,9 +45,9 @@ from model.offers import OfferTable, build_offers
 from model.population import MODES, synthesize
 from model.scenario import MAIN_SITE_ID, PlaceSpec, Scenario, ScenarioError
 
-#: With a referral partnership the handover is warm: a completer referred to a partner's offer starts it
-#: at once with this many times ``next_step_prob`` (at most 1); a signpost to anyone's offer, once.
-PARTNER_HANDOVER = 2.0
+#: With a referral partnership the handover is warm: a completer who took no next step is handed over to
+#: the partner's next-level offer and starts it with this chance (a signpost alone: ``next_step_prob``).
+PARTNER_HANDOVER_PROB = 0.5
 #: Most referral partnerships one provider keeps.
 MAX_PARTNERS = 3
 #: Utility of doing nothing this week (the outside option of the weekly choice).
@@ -67,7 +68,8 @@ DESK_WALK_MINUTES = 15.0
 FOLLOW_ON_ROWS = 80
 #: The named random streams of a run (one per mechanism or step).
 STREAMS = ("population", "offers", "knowledge", "website", "magazine", "desk", "friends", "showcase", "mentors",
-           "choice", "enrol", "take_part", "referral", "opportunities", "peer", "teachers", "clubs", "providers")
+           "choice", "enrol", "take_part", "referral", "opportunities", "peer", "teachers", "clubs", "providers",
+           "partnerships")  # new streams go at the end: the earlier ones keep their seeds
 
 
 @functools.lru_cache(maxsize=1)
@@ -86,6 +88,11 @@ def _group_rank(key: np.ndarray) -> np.ndarray:
     rank = np.empty_like(rank_sorted)
     rank[sort] = rank_sorted
     return rank
+
+
+def _showcase_stream(site_id: str) -> str:
+    """The random stream of a site's showcases: the main site's is ``showcase``."""
+    return "showcase" if site_id == MAIN_SITE_ID else f"showcase:{site_id}"
 
 
 def _nonzero_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,6 +162,8 @@ class LearningEcosystem(mesa.Model):
         rows = self.offers_capacity_rows
         # running tallies read by the indicators (true scale: sums of weights)
         self.budget_spent_eur = 0.0
+        self.taking_part_weekly: list[np.ndarray] = []  # people taking part in each offer, one array a week
+        self.budget_spent_less_autonomous_eur = 0.0  # of which on the less autonomous half (who priority is for)
         self.playlists_started = 0.0
         self.playlists_completed = 0.0
         self.showcase_visits = 0.0
@@ -244,6 +253,11 @@ class LearningEcosystem(mesa.Model):
             self.site_places.append(places.setdefault(xy, len(places)))
         main = [i for i, site in enumerate(self.sites) if site.id == MAIN_SITE_ID]
         self.site_place = self.site_places[main[0]] if main else -1
+        for site in self.sites:  # each other site's showcases draw from a stream of its own (by its id)
+            if site.id != MAIN_SITE_ID:
+                key = (len(STREAMS), zlib.crc32(site.id.encode()))
+                seq = np.random.SeedSequence(int(self.run_seed) & 0xFFFFFFFFFFFFFFFF, spawn_key=key)
+                self.streams[_showcase_stream(site.id)] = np.random.default_rng(seq)
         site_index = {site.id: i for i, site in enumerate(self.sites)}
         self.places_xy = np.array(list(places), dtype=float).reshape(-1, 2)
         pg = self.levers.peer_groups
@@ -478,12 +492,19 @@ class LearningEcosystem(mesa.Model):
         return bool(c.enabled and c.connected and self.on("connected_clubs"))
 
     def _local_mask(self, rows: np.ndarray) -> np.ndarray:
-        """Offers in one's own wijk, at the central site or online (all offers when clubs are connected)."""
+        """Offers in one's own wijk, at the main site or online (all offers when clubs are connected)."""
         m = self.offers.n
         if self.clubs_connected():
             return np.ones((rows.size, m), dtype=bool)
         off = self.offers
-        return (self._offer_wijk()[None, :m] == self.pop.wijk[rows][:, None]) | off.at_site[None, :m] | off.online[None, :m]
+        return (self._offer_wijk()[None, :m] == self.pop.wijk[rows][:, None]) | self._city_wide()[None, :]
+
+    def _city_wide(self) -> np.ndarray:
+        """Offers that are local to every wijk: online, and at the main site (the city's hub; another site,
+        such as a satellite in a cité, is local to its own wijk like any venue)."""
+        m = self.offers.n
+        main = next((i for i, site in enumerate(self.sites) if site.id == MAIN_SITE_ID), -2)
+        return self.offers.online[:m] | (self.offer_site[:m] == main)
 
     def _offer_wijk(self) -> np.ndarray:
         """The wijk index of each offer's place (-1 online or outside Genk)."""
@@ -683,7 +704,8 @@ class LearningEcosystem(mesa.Model):
         """This week's showcases at ``self.sites[i]``: an audience by walking time to that site, its offers shown."""
         if site.showcase_events_per_month <= 0 or site.showcase_visitors_per_event <= 0 or site.opening_hours_per_week <= 0:
             return
-        pop, u, rng = self.pop, self.u, self.streams["showcase"]
+        stream = _showcase_stream(site.id)
+        pop, u, rng = self.pop, self.u, self.streams[stream]
         m = self.offers.n
         here = self.offer_site[:m] == i
         at_site = np.flatnonzero(here & (self.offers.start_week[:m] <= self.week) & (self.week <= self.offers.end_week[:m]))
@@ -712,9 +734,9 @@ class LearningEcosystem(mesa.Model):
             pop.interests[audience] = (1 - a) * pop.interests[audience] + a * onehot
             pop.curiosity[audience] += u.showcase_inspiration * 0.2 * (1 - pop.curiosity[audience])
             learn = audience[rng.random(audience.size) < u.showcase_learn_prob]
-            self._discover(learn, Channel.SHOWCASE, "showcase", only=here[None, :])
+            self._discover(learn, Channel.SHOWCASE, stream, only=here[None, :])
             if self.levers.wegwijzer.shared_overview and self.on("referral"):
-                self._discover(audience, Channel.REFERRAL, "showcase", scope="local")
+                self._discover(audience, Channel.REFERRAL, stream, scope="local")
 
     def _refer_from(self, rows: np.ndarray, channel: Channel, stream: str, at: np.ndarray | None = None) -> np.ndarray:
         """Point residents to a next step: everyone's offers with the shared overview, else the
@@ -859,15 +881,16 @@ class LearningEcosystem(mesa.Model):
         member = pop.club_member[rows] & (pop.low_means[rows] | (not c.means_test))
         return member & (left > 0) & (pop.funded_eur[rows] < c.cap_per_member_eur)
 
-    def _enrol(self, chooser: np.ndarray, choice: np.ndarray, travel: np.ndarray) -> np.ndarray:
+    def _enrol(self, chooser: np.ndarray, choice: np.ndarray, travel: np.ndarray, stream: str = "enrol") -> np.ndarray:
         """Seat choosers up to each offer's places (random order, the waiting list first); the rest wait.
 
         Each chooser takes its weight in places; the one who would overfill an offer is
         seated with the chance of the places left (so a small run fills offers as the
-        whole town would, in expectation).
+        whole town would, in expectation). ``stream``: a rule of its own seats from its own
+        stream, so switching it off leaves everyone else's draws alone.
         """
         pop, off = self.pop, self.offers
-        rng = self.streams["enrol"]
+        rng = self.streams[stream]
         order = rng.permutation(chooser.size)
         order = order[np.argsort(pop.waiting[chooser[order]] != choice[order], kind="stable")]
         chooser, choice, travel = chooser[order], choice[order], travel[order]
@@ -929,6 +952,8 @@ class LearningEcosystem(mesa.Model):
                 club.pay_for(cost, bool(prio[j]))
                 pop.funded_eur[r] += price[j]
                 self.budget_spent_eur += cost
+                if pop.autonomy[r] < self.autonomy_median:
+                    self.budget_spent_less_autonomous_eur += cost
                 paid[idx[j]] = True
         return paid
 
@@ -936,6 +961,7 @@ class LearningEcosystem(mesa.Model):
     def take_part(self) -> None:
         """Participants take part; on completion they progress, may earn a badge and are referred onward."""
         pop, off, u = self.pop, self.offers, self.u
+        self.taking_part_weekly.append(self.occupancy()[: off.n])  # everyone enrolled now takes part this week
         rng = self.streams["take_part"]
         draws = rng.random((pop.n, 2))
         busy = np.flatnonzero(pop.enrolled >= 0)
@@ -975,49 +1001,71 @@ class LearningEcosystem(mesa.Model):
         Chance ``referral_prob`` (×1.5 with the shared overview). With the shared overview the
         next activity is also easy to take: a referred resident starts it at once with chance
         ``next_step_prob`` when it has places. Completers who learn of no next step count
-        towards their provider's review (a follow-on offer may be added).
+        towards their provider's review (a follow-on offer may be added, or a referral
+        partnership formed). Then, with the shared overview, providers with partners hand
+        over those who took no next step (:meth:`_hand_over`).
         """
         shared = self.levers.wegwijzer.shared_overview
         p_ref = min(1.0, self.u.referral_prob * (1.5 if shared else 1.0))
         draw = self.streams["referral"].random((self.pop.n, 2))
         go = draw[rows, 0] < p_ref
-        rows, finished = rows[go], finished[go]
-        learned = np.full(rows.size, -1, dtype=np.int64)
-        via_partner = np.zeros(rows.size, dtype=bool)
-        if shared and rows.size and self.on("referral_partnerships") and self.partnerships.any():
-            # a provider with partners hands its completers over to a fitting offer of a partner first
-            prov = self.offer_provider[finished]
-            idx = np.flatnonzero(self.partnerships[prov].any(axis=1))
-            if idx.size:
-                only = self.partnerships[prov[idx]][:, self.offer_provider[: self.offers.n]]
-                learned[idx] = self._discover(rows[idx], Channel.REFERRAL, "referral", only=only)
-                via_partner[idx] = learned[idx] >= 0
-        rest = np.flatnonzero(~via_partner)
-        learned[rest] = self._refer_from(rows[rest], Channel.REFERRAL, "referral", at=finished[rest])
+        referred, at = rows[go], finished[go]
+        learned = self._refer_from(referred, Channel.REFERRAL, "referral", at=at)
         stuck = learned < 0
-        np.add.at(self.review_stuck, finished[stuck], self.pop.weight[rows[stuck]])
-        if shared and rows.size:
-            p_take = np.where(via_partner, min(1.0, PARTNER_HANDOVER * self.u.next_step_prob), self.u.next_step_prob)
-            take = (learned >= 0) & (draw[rows, 1] < p_take)
+        np.add.at(self.review_stuck, at[stuck], self.pop.weight[referred[stuck]])
+        if shared and referred.size:
+            take = (learned >= 0) & (draw[referred, 1] < self.u.next_step_prob)
             if take.any():
-                started = self._enrol(rows[take], learned[take], self._pair_travel(rows[take], learned[take]))
-                handed = np.zeros(self.pop.n, dtype=bool)
-                handed[rows[take & via_partner]] = True
-                self.partner_handovers += float(self.pop.weight[started[handed[started]]].sum())
+                self._enrol(referred[take], learned[take], self._pair_travel(referred[take], learned[take]))
+        if shared and self.on("referral_partnerships") and self.partnerships.any():
+            self._hand_over(rows, finished)
         return learned
+
+    def _hand_over(self, rows: np.ndarray, finished: np.ndarray) -> None:
+        """Completers who took no next step are handed over by their provider to a partner's offer one
+        level up in the theme of what they finished (known to them or not), and start it with chance
+        :data:`PARTNER_HANDOVER_PROB` when it has places. Draws from its own stream."""
+        pop, off = self.pop, self.offers
+        m = off.n
+        draw = self.streams["partnerships"].random(pop.n)
+        free = pop.enrolled[rows] < 0
+        rows, finished = rows[free], finished[free]
+        prov = self.offer_provider[finished]
+        with_partners = self.partnerships[prov].any(axis=1)
+        rows, finished, prov = rows[with_partners], finished[with_partners], prov[with_partners]
+        if rows.size == 0:
+            return
+        nxt = (self.partnerships[prov][:, self.offer_provider[:m]]
+               & (off.level[None, :m] == off.level[finished][:, None] + 1)
+               & off.themes[:m][:, self.primary_theme[finished]].T)
+        r_loc, offer = _nonzero_2d(nxt)
+        ok, tt, fit = self._pair_fit(rows[r_loc], offer)
+        r_loc, offer, tt, fit = r_loc[ok], offer[ok], tt[ok], fit[ok]
+        decay = self.u.distance_decay_per_min * np.where(pop.is_child[rows[r_loc]], self.u.child_distance_factor, 1.0)
+        best, row = self._best_per_row(r_loc, fit - decay * tt)  # the best-fitting partner offer, no noise
+        go = draw[rows[row]] < PARTNER_HANDOVER_PROB
+        best, row = best[go], row[go]
+        if row.size == 0:
+            return
+        who, what = rows[row], offer[best]
+        self._know(who, what)
+        started = self._enrol(who, what, tt[best], stream="partnerships")
+        self.partner_handovers += float(pop.weight[started].sum())
 
     def form_partnerships(self, provider: Provider) -> int:
         """With the shared overview, a provider whose completers found no next step with it partners the
         provider of the nearest open offer one level up in that theme (seed §1: organisations refer
-        learners to each other). A partner's offer is then its completers' first referral, and a handover
-        to it is taken at once more often (:data:`PARTNER_HANDOVER`). At most :data:`MAX_PARTNERS` each;
-        no randomness. Returns the partnerships formed."""
+        learners to each other); its completers who take no next step are then handed over there
+        (:meth:`_hand_over`). A partner with no open offer left is dropped; at most :data:`MAX_PARTNERS`
+        each; no randomness. Returns the partnerships formed."""
         if not (self.levers.wegwijzer.shared_overview and self.on("referral_partnerships")):
             return 0
         off, i = self.offers, provider.index
         m = off.n
+        open_now = (off.end_week[:m] >= self.week) & (off.capacity[:m] > 0)  # as has_next_step reads it
+        still_open = np.bincount(self.offer_provider[:m][open_now], minlength=self.partnerships.shape[1]) > 0
+        self.partnerships[i] &= still_open
         formed = 0
-        open_now = (off.start_week[:m] <= self.week + 1) & (off.end_week[:m] > self.week) & (off.capacity[:m] > 0)
         for k in provider.offers:
             if self.partnerships[i].sum() >= MAX_PARTNERS:
                 break
@@ -1028,13 +1076,13 @@ class LearningEcosystem(mesa.Model):
             cand = np.flatnonzero(nxt)
             if cand.size == 0:
                 continue
-            here = self.places_xy[off.place[k]] if off.place[k] >= 0 else None
-            if here is None:
-                metres = np.zeros(cand.size)
-            else:
-                there = self.places_xy[np.maximum(off.place[cand], 0)]
-                metres = np.where(off.place[cand] >= 0, np.hypot(*(there - here).T), 0.0)
-            self.partnerships[i, self.offer_provider[cand[int(np.argmin(metres))]]] = True
+            placed = cand[off.place[cand] >= 0]
+            if placed.size and off.place[k] >= 0:  # the nearest venue; online partners only where none is placed
+                metres = np.hypot(*(self.places_xy[off.place[placed]] - self.places_xy[off.place[k]]).T)
+                pick = placed[int(np.argmin(metres))]
+            else:  # an online offer's completers: the next step with most places
+                pick = cand[int(np.argmax(off.capacity[cand]))]
+            self.partnerships[i, self.offer_provider[pick]] = True
             formed += 1
         self.partnerships_formed += formed
         return formed
@@ -1184,7 +1232,7 @@ class LearningEcosystem(mesa.Model):
         m = off.n
         theme, level = self.primary_theme[k], off.level[k]
         wijk = self._offer_wijk()
-        local = (wijk == wijk[k]) | off.at_site[:m] | off.online[:m]
+        local = (wijk == wijk[k]) | self._city_wide()
         nxt = (off.level[:m] == level + 1) & off.themes[:m, theme] & (off.end_week[:m] >= self.week) & (off.capacity[:m] > 0)
         return bool((nxt & local).any())
 
@@ -1235,6 +1283,12 @@ class LearningEcosystem(mesa.Model):
         frame.insert(2, "wijk", np.asarray(self.wijk_names, dtype=object)[wijk])
         frame.insert(3, "age_group", np.asarray([a[0] for a in AGE_GROUPS], dtype=object)[age])
         return frame
+
+    def taking_part_by_week(self) -> np.ndarray:
+        """People (true scale) taking part in each offer in each week so far: (weeks, offers), counted
+        while they take part, so a participation of d weeks counts d times."""
+        m = self.offers.n
+        return np.array([np.pad(w, (0, m - w.size)) for w in self.taking_part_weekly]).reshape(-1, m)
 
     def mentor_utilisation_mean(self) -> float:
         return float(np.mean(self._mentor_use_weekly)) if self._mentor_use_weekly else 0.0

@@ -726,9 +726,10 @@ class SimulatedUse:
     def blocks(self) -> pd.DataFrame:
         """Visitors per room per hour block: per layout, site, room, day and hour, the mean over seeds with an interval.
 
-        Each run's weekly enrolment per site offer (mean over its weeks) fills the offer's
-        sessions in the timetable (:func:`model.site.visitors_by_block`; learners split over
-        an offer's sessions). ``crowding`` is visitors over the room's places,
+        Each run's people per site offer fill the offer's sessions in the timetable
+        (:func:`model.site.visitors_by_block`; learners split over an offer's sessions): the
+        run's own count (``Results.site_blocks``: people while they take part, the mean over
+        the weeks the hour is booked) when it has one, else the weekly enrolment over the run. ``crowding`` is visitors over the room's places,
         ``demand_crowding`` (visitors + those turned away, per week) over places. Computed once.
         """
         if self._blocks is None:
@@ -751,7 +752,9 @@ class SimulatedUse:
                     own = given.assign(site=[to_planner.get(x, x) for x in given["site"]])
                     own = own.set_index(["site", "room", "day", "hour"])["visitors"]
                     key = pd.MultiIndex.from_frame(df[["site", "room", "day", "hour"]])
+                    waiting = df["demand"] - df["visitors"]  # those turned away, per block
                     df["visitors"] = own.reindex(key).fillna(0.0).to_numpy(float)
+                    df["demand"] = df["visitors"] + waiting
                 df["seed"] = r.seed
                 per.append(df)
             if not per or not len(per[0]):

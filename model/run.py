@@ -130,10 +130,16 @@ def collect_results(model) -> Results:
         site["waitlisted"] = [model.waitlisted[k] if k >= 0 else 0.0 for k in rows]
     uptake = model.uptake_frame()
     site_blocks = pd.DataFrame()
-    if model.site_plan.bookings:
-        # every session of a site offer holds its learners: people in each room per hour, the mean over the run's weeks
-        weekly_enrolled = uptake.groupby("offer_id")["participants"].sum() / max(1, model.weeks)
-        site_blocks = visitors_by_block(model.site_plan, weekly_enrolled)
+    if model.site_plan.bookings and model.taking_part_weekly:
+        # every session of a site offer holds its learners: people in each room per hour, the mean over the
+        # weeks the hour is booked, counted while they take part (not at the week's end, after completers left)
+        site_ids = sorted({b.offer_id for b in model.site_plan.bookings})
+        row_of = {offer_id: k for k, offer_id in enumerate(off.ids[:m])}
+        cols = [(i, row_of[i]) for i in site_ids if i in row_of]
+        taking_part = model.taking_part_by_week()
+        by_week = pd.DataFrame({i: taking_part[:, k] for i, k in cols},
+                               index=pd.RangeIndex(1, len(taking_part) + 1, name="week"))
+        site_blocks = visitors_by_block(model.site_plan, by_week=by_week)
     return Results(model.scenario.name, int(model.run_seed), model.weeks, model.population_scale, summary, weekly,
                    by_wijk, by_group, by_offer, pd.DataFrame(prog), channels, uptake=uptake, site=site,
                    site_blocks=site_blocks, unscheduled=list(model.site_plan.unscheduled),

@@ -423,7 +423,7 @@ def _enrolled_lookup(weekly_enrolled) -> dict[str, float]:
 BLOCK_COLUMNS = ["site", "site_name", "room", "room_kind", "day", "hour", "visitors", "places", "crowding", "offers"]
 
 
-def visitors_by_block(plan: SitePlan, weekly_enrolled) -> pd.DataFrame:
+def visitors_by_block(plan: SitePlan, weekly_enrolled=None, by_week: pd.DataFrame | None = None) -> pd.DataFrame:
     """Expected visitors per site, room, day and hour block of the week, with the room's places and crowding.
 
     Args:
@@ -431,6 +431,10 @@ def visitors_by_block(plan: SitePlan, weekly_enrolled) -> pd.DataFrame:
         weekly_enrolled: offer id -> learners enrolled in a week (mean over the weeks of
             the run), a mapping, a Series or a frame with ``offer_id`` and ``weekly_enrolled``.
             Any per-offer count works (demand, enrolled plus waiting, for crowding as demand over places).
+        by_week: instead, the people taking part in each week (index: week 1, 2, ...; columns:
+            offer ids), as a run records them. Then ``visitors`` is the mean over the weeks in
+            which the hour is booked (a guest's room during the guest's period, not spread over
+            the year) and ``visitors_peak`` the busiest week; each booking counts in its own weeks.
 
     An offer's learners are split evenly over its sessions (each session is one group in
     the room); a session present for part of an hour counts for that part, so
@@ -439,7 +443,10 @@ def visitors_by_block(plan: SitePlan, weekly_enrolled) -> pd.DataFrame:
     hour of every room (``visitors`` 0 where nothing is booked), days in order.
     ``crowding`` is visitors over the room's places (above 1: more people than places).
     """
-    enrolled = _enrolled_lookup(weekly_enrolled)
+    if (weekly_enrolled is None) == (by_week is None):
+        raise ValueError("visitors_by_block: give weekly_enrolled or by_week")
+    enrolled = _enrolled_lookup(weekly_enrolled) if weekly_enrolled is not None else {}
+    weeks = np.asarray(by_week.index, dtype=int) if by_week is not None else None
     rows = []
     for part in plan.parts():
         cells: dict[tuple[str, str, int], list] = {}
@@ -447,9 +454,9 @@ def visitors_by_block(plan: SitePlan, weekly_enrolled) -> pd.DataFrame:
             for day in DAYS:
                 for a, b in part.week_hours.get(day, ()):
                     for hour in range(a // 60, math.ceil(b / 60)):
-                        cells.setdefault((room, day, hour), [0.0, 0])
+                        cells.setdefault((room, day, hour), [0.0, 0, []])
         for bk in (b for b in part.bookings if b.site_id == part.site_id):
-            per_session = enrolled.get(bk.offer_id, 0.0) / max(1, bk.sessions_per_week)
+            per_session = 1.0 / max(1, bk.sessions_per_week)
             seen: set[tuple[str, int]] = set()
             for day, start, end in bk.blocks:
                 a, b = int(round(start * 60)), int(round(end * 60))
@@ -457,17 +464,33 @@ def visitors_by_block(plan: SitePlan, weekly_enrolled) -> pd.DataFrame:
                     overlap = min(b, (hour + 1) * 60) - max(a, hour * 60)
                     if overlap <= 0:
                         continue
-                    cell = cells.setdefault((bk.room, day, hour), [0.0, 0])
-                    cell[0] += per_session * overlap / 60
+                    cell = cells.setdefault((bk.room, day, hour), [0.0, 0, []])
+                    cell[2].append((bk, per_session * overlap / 60))
                     if (day, hour) not in seen:
                         cell[1] += 1
                         seen.add((day, hour))
-        for (room, day, hour), (visitors, n_offers) in cells.items():
+        for (room, day, hour), (_, n_offers, parts) in cells.items():
             places = part.room_places.get(room, 0)
-            rows.append({"site": part.site_id, "site_name": part.name, "room": room, "room_kind": part.room_kinds.get(room, ""),
-                         "day": day, "hour": hour, "visitors": visitors, "places": places,
-                         "crowding": visitors / places if places else float("nan"), "offers": n_offers})
-    frame = pd.DataFrame(rows, columns=BLOCK_COLUMNS)
+            peak = None
+            if by_week is None:
+                visitors = sum(factor * enrolled.get(bk.offer_id, 0.0) for bk, factor in parts)
+            else:
+                people = np.zeros(weeks.size)
+                booked = np.zeros(weeks.size, dtype=bool)
+                for bk, factor in parts:
+                    active = (weeks >= bk.start_week) & (weeks <= bk.end_week)
+                    booked |= active
+                    if bk.offer_id in by_week.columns:
+                        people += factor * np.where(active, by_week[bk.offer_id].to_numpy(float), 0.0)
+                visitors = float(people[booked].mean()) if booked.any() else 0.0
+                peak = float(people.max()) if people.size else 0.0
+            row = {"site": part.site_id, "site_name": part.name, "room": room, "room_kind": part.room_kinds.get(room, ""),
+                   "day": day, "hour": hour, "visitors": visitors, "places": places,
+                   "crowding": visitors / places if places else float("nan"), "offers": n_offers}
+            if peak is not None:
+                row["visitors_peak"] = peak
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=BLOCK_COLUMNS + (["visitors_peak"] if by_week is not None else []))
     if frame.empty:
         return frame
     frame["_d"] = frame["day"].map({d: i for i, d in enumerate(DAYS)})

@@ -154,10 +154,13 @@ def clubs(**club: Any) -> Scenario:
 
 
 def budget_share_less_autonomous(model: LearningEcosystem, results: Results) -> float:
-    """Share of the club budget spent on residents less autonomous than the median."""
+    """Share of the club budget spent on residents less autonomous than the median (the indicator a
+    workshop sees, checked here against the residents' own funded amounts)."""
     pop = model.pop
     spent = pop.funded_eur * pop.weight
-    return float(spent[pop.autonomy < model.autonomy_median].sum() / spent.sum())
+    direct = float(spent[pop.autonomy < model.autonomy_median].sum() / spent.sum())
+    assert results.summary["budget_to_less_autonomous"] / 100 == pytest.approx(direct, rel=1e-9)
+    return direct
 
 
 def test_club_priority_less_autonomous_gives_the_less_autonomous_a_larger_share_of_the_years_budget():

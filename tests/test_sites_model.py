@@ -19,10 +19,10 @@ ROOMS = [{"name": "toonzaal", "kind": "showcase_space", "capacity": 30},
          {"name": "keuken", "kind": "kitchen", "capacity": 12}]
 
 
-def scenario(main_showcases: float = 0, cite_showcases: float = 4, cite_enabled: bool = True):
+def scenario(main_showcases: float = 0, cite_showcases: float = 4, cite_enabled: bool = True, **offer):
     site_offer = {"id": "kookles_cite", "themes": ["eten"], "level": "samen_doen",
                   "place": {"kind": "site", "site_id": "cite"}, "capacity_per_week": 24, "duration_weeks": 4,
-                  "hours_per_week": 2}
+                  "hours_per_week": 2, **offer}
     levers = {
         "catalogue": {"enabled": True},
         "central_site": {"enabled": True, "place": {"kind": "venue", "venue_id": REGINA_MUNDI}, "rooms": ROOMS,
@@ -84,14 +84,46 @@ def test_visitors_per_room_and_hour_block_add_up_to_the_learner_hours_of_each_si
     cite = blocks[blocks["site"] == "cite"]
     assert set(cite["day"]) == {"tue", "sat"}
     assert set(cite.loc[cite["day"] == "tue", "hour"]) == {18, 19, 20}
-    weekly = res.uptake.groupby("offer_id")["participants"].sum() / model.weeks
+    # people are counted in every week they take part (all their weeks, also a completer's last)
+    row = {offer_id: k for k, offer_id in enumerate(model.offers.ids)}
+    taking_part = model.taking_part_by_week()
     site = res.site
+    assert (site["start_week"] <= 1).all() and (site["end_week"] >= model.weeks).all(), "every booking runs all year here"
     for site_id, part in site.groupby("site_id"):
         hours_per_session = part["hours_per_week"] / part["sessions_per_week"]
-        learner_hours = float((part["offer_id"].map(weekly).fillna(0.0) * hours_per_session).sum())
+        weekly = [taking_part[:, row[i]].mean() if i in row else 0.0 for i in part["offer_id"]]
+        learner_hours = float((np.array(weekly) * hours_per_session.to_numpy()).sum())
         assert blocks.loc[blocks["site"] == site_id, "visitors"].sum() == pytest.approx(learner_hours, rel=1e-9)
-    assert weekly.get("kookles_cite", 0) > 0, "people take part at the satellite"
+    assert taking_part[:, row["kookles_cite"]].sum() > 0, "people take part at the satellite"
     assert (blocks["crowding"] == blocks["visitors"] / blocks["places"]).all()
+    assert (blocks["visitors_peak"] >= blocks["visitors"] - 1e-9).all()
+
+
+def test_a_one_week_offer_at_a_site_fills_its_room():
+    """Each participation counts for all its weeks: a one-week workshop's room is not empty."""
+    sc = scenario(duration_weeks=1)
+    model, res = run(sc)
+    k = model.offers.ids.index("kookles_cite")
+    assert model.enrolments[k] > 0
+    cite = res.site_blocks[res.site_blocks["site"] == "cite"]
+    assert cite["visitors"].sum() > 0 and cite["visitors_peak"].max() > 0
+
+
+def test_a_guests_room_is_as_full_in_its_weeks_as_a_permanent_one_not_spread_over_the_year():
+    """A booking counts in its own weeks: an offer at the site only in weeks 1-8 shows its weeks' crowd."""
+    short = scenario(end_week=8)
+    model, res = run(short)
+    row = model.offers.ids.index("kookles_cite")
+    booking = res.site[res.site["offer_id"] == "kookles_cite"].iloc[0]
+    weeks = np.arange(1, model.weeks + 1)
+    active = (weeks >= booking["start_week"]) & (weeks <= booking["end_week"])
+    people = model.taking_part_by_week()[:, row]
+    cite = res.site_blocks[(res.site_blocks["site"] == "cite") & (res.site_blocks["room"] == booking["room"])]
+    hours = booking["hours_per_week"] / booking["sessions_per_week"]
+    expected = people[active].mean() * hours
+    assert active.sum() < model.weeks
+    assert cite["visitors"].sum() == pytest.approx(expected, rel=1e-9)
+    assert cite["visitors"].sum() > people.mean() * hours  # the year's mean would understate it
 
 
 def test_an_offer_at_a_site_that_is_off_is_refused_naming_the_site():

@@ -135,3 +135,15 @@ def test_knocking_out_the_central_site_switches_off_every_site():
     model, res = run(scenario(main_showcases=4, cite_showcases=4), knock_out=["central_site"])
     assert model.sites == [] and not model.pop.exposed.any()
     assert res.site_blocks.empty
+
+
+def test_the_main_site_is_local_to_every_wijk_a_satellite_only_to_its_own():
+    """Without connected clubs, desk, referrals and mentors stay local: one's wijk, the city's hub, online."""
+    model = LearningEcosystem(scenario(), seed=1, geography=GEO, population_scale=1.0, weeks=2)
+    cite = model.offers.ids.index("kookles_cite")
+    main = [i for i in range(model.offers.n) if model.offers.ids[i].startswith("site:")]
+    wijk = np.array([model.wijk_names[w] for w in model.pop.wijk])
+    outside, inside = np.flatnonzero(wijk != ISOLATED_WIJK)[:5], np.flatnonzero(wijk == ISOLATED_WIJK)[:5]
+    local_out, local_in = model._local_mask(outside), model._local_mask(inside)
+    assert not local_out[:, cite].any() and local_in[:, cite].all()
+    assert local_out[:, main].all() and local_in[:, main].all()

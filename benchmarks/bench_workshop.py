@@ -8,7 +8,10 @@
 3. Browser (if /usr/bin/chromium exists): time to first render (page opened until the
    map canvas is visible) and from clicking ▶ to the "Klaar" message with cards.
 
-Prints a table and writes ``benchmarks/results/workshop.json``.
+The server's run pool (:mod:`apps.components.pool`, ``LEERECO_WORKSHOP_WORKERS`` workers,
+2 by default) is started by the warm-up, as ``python -m apps.server`` starts it; 1 and 2
+run through it. Prints a table and writes ``benchmarks/results/workshop.json`` with the
+load average (the machine is shared: read the figures against it).
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from results_file import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 sys.path.insert(0, str(ROOT / "tests"))
-os.environ.setdefault("LEERECO_VAR_DIR", tempfile.mkdtemp(prefix="bench-workshop-"))
+if "LEERECO_VAR_DIR" not in os.environ:  # the run pool's workers import this file again: one folder, made once
+    os.environ["LEERECO_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-workshop-")
 
 
 def bench_state(repeats: int = 5) -> dict:
@@ -110,7 +114,11 @@ def main() -> None:
     state = bench_state()
     full = bench_full()
     browser = bench_browser()
+    from apps.components.pool import current_pool
+
+    pool = current_pool()
     results = {"state": state, "full_population": full, "browser": browser, "cpu_count": os.cpu_count(),
+               "run_pool_workers": pool.workers if pool is not None else 0,
                "load_average_1_5_15": list(os.getloadavg())}  # the machine is shared: read the figures against it
     print(f"{'measure':<52}{'median (s)':>12}  runs")
     print(f"{'server warm-up (geography, network, baseline)':<52}{state['warm_up_s']:>12.2f}")

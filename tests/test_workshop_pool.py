@@ -103,3 +103,52 @@ def test_no_pool_when_switched_off(monkeypatch):
     monkeypatch.setenv("LEERECO_WORKSHOP_WORKERS", "0")
     monkeypatch.setattr(pool_module, "_POOL", None)
     assert pool_module.start_pool() is None and pool_module.current_pool() is None
+
+
+def test_a_changed_design_is_run_ahead_in_the_idle_pool_and_the_press_finds_its_runs(pool, tmp_path, monkeypatch):
+    import time
+
+    from apps.components.state import WorkshopState
+    from model.store import Store
+
+    state = WorkshopState(store=Store(tmp_path / "ahead.sqlite"), population_scale=SCALE)
+    clear_cache()
+    row = state.genk.venues.loc["regina_mundi"]
+    state.choose_point(float(row["x"]) + 250, float(row["y"]))
+    state.add_offer(title="Vooruit", themes=["eten"], capacity_per_week=12)
+    plan = state._run_plan(state._plan(False))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not all(cached(s, seed, plan.weeks, plan.scale) is not None
+                                                  for s in plan.jobs.values() for seed in plan.seeds):
+        time.sleep(0.1)
+    ahead = cached(plan.jobs["design"], plan.seeds[0], plan.weeks, plan.scale)
+    assert ahead is not None, "the changed design was not run ahead"
+
+    def refuse(*a, **k):
+        raise AssertionError("the press ran again what was run ahead")
+
+    monkeypatch.setattr(pool, "submit", refuse)
+    summary = state.run()
+    assert summary is not None and summary.runs[0] is ahead and state.paired is not None
+    frames_equal(ahead, run_scenario(plan.jobs["design"], seed=plan.seeds[0], weeks=plan.weeks, population_scale=SCALE))
+    clear_cache()
+
+
+def test_a_press_for_another_design_takes_runs_ahead_off_the_queue(pool):
+    from apps.components import runs as runs_module
+
+    clear_cache()
+    stale = RunPlan({"design": load_scenario("leerclubs")}, replication_seeds(5), WEEKS, SCALE)
+    assert runs_module.run_ahead(stale) == 5  # two workers take two, three wait
+    wanted = RunPlan({"design": load_scenario("wegwijzer")}, replication_seeds(2), WEEKS, SCALE)
+    out = RunService.compute(wanted)["runs"]["design"]
+    assert [r.seed for r in out] == wanted.seeds
+    import time
+
+    deadline = time.monotonic() + 60
+    while not pool.idle and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [s for s in stale.seeds if cached(stale.jobs["design"], s, WEEKS, SCALE) is None]
+    assert left, "every stale run ahead was still run"
+    assert runs_module.run_ahead(stale) == len(left)  # the dropped ones can be started again, nothing hangs
+    clear_cache()

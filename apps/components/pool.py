@@ -84,6 +84,7 @@ class RunPool:
         self._listener = threading.Thread(target=self._listen, name="workshop-pool-progress", daemon=True)
         self._listener.start()
         self.broken = False
+        self._pending = 0  # replications submitted and not yet finished
 
     def warm(self, timeout_s: float = 120.0) -> list[int]:
         """Start every worker now (each loads the geography once); returns their process ids."""
@@ -100,21 +101,32 @@ class RunPool:
                progress: Callable[[int, int], None] | None = None) -> concurrent.futures.Future:
         """Run one replication in a worker; the future holds its :class:`model.run.Results`."""
         task_id = next(self._ids)
-        if progress is not None:
-            with self._lock:
+        with self._lock:
+            self._pending += 1
+            if progress is not None:
                 self._callbacks[task_id] = progress
         try:
             future = self._executor.submit(_run_in_worker, task_id, scenario, int(seed), int(weeks), float(scale))
         except (BrokenProcessPool, RuntimeError):
             self.broken = True
             self._forget(task_id)
+            with self._lock:
+                self._pending -= 1
             raise BrokenProcessPool("the workshop's run pool is not available")
         future.add_done_callback(lambda f: self._finished(task_id, f))
         return future
 
+    @property
+    def idle(self) -> bool:
+        """No replication is running or waiting."""
+        with self._lock:
+            return self._pending == 0
+
     def _finished(self, task_id: int, future: concurrent.futures.Future) -> None:
         self._forget(task_id)
-        if isinstance(future.exception(), BrokenProcessPool):
+        with self._lock:
+            self._pending -= 1
+        if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
             self.broken = True
 
     def _forget(self, task_id: int) -> None:

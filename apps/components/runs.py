@@ -34,7 +34,8 @@ _CACHE_LOCK = threading.Lock()
 _IN_FLIGHT: dict[tuple, concurrent.futures.Future] = {}
 _CACHE_SIZE = 200
 _SUMMARIES: OrderedDict[tuple, tuple] = OrderedDict()
-_WIJK_TABLES: OrderedDict[int, tuple] = OrderedDict()  # id of a run -> (the run, its wide wijk table)  # ids of runs -> (the runs, their aggregated frames)
+_WIJK_TABLES: OrderedDict[int, tuple] = OrderedDict()
+_AHEAD: dict[tuple, concurrent.futures.Future] = {}  # key -> the pool's future of a run started ahead  # id of a run -> (the run, its wide wijk table)  # ids of runs -> (the runs, their aggregated frames)
 
 Schedule = Callable[[Callable[[], None]], Any]
 
@@ -220,10 +221,18 @@ def _compute_serial(plan: "RunPlan", progress: Callable[[int, int, int], None] |
     return out
 
 
+def _key(scenario: Scenario, seed: int, weeks: int, scale: float) -> tuple:
+    return (design_key(scenario), int(seed), int(weeks), round(float(scale), 6))
+
+
 def pooled_run(pool, scenario: Scenario, seed: int, weeks: int, scale: float,
-               progress: Callable[[int, int], None] | None = None) -> concurrent.futures.Future:
-    """:func:`cached_run` in the pool: a future of the results, shared with any session running the same."""
-    key = (design_key(scenario), int(seed), int(weeks), round(float(scale), 6))
+               progress: Callable[[int, int], None] | None = None, ahead: bool = False) -> concurrent.futures.Future:
+    """:func:`cached_run` in the pool: a future of the results, shared with any session running the same.
+
+    ``ahead``: a run started before anyone asked for it (:func:`run_ahead`); a press of the run
+    button for another design takes it off the queue if no worker has begun it.
+    """
+    key = _key(scenario, seed, weeks, scale)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
@@ -232,8 +241,11 @@ def pooled_run(pool, scenario: Scenario, seed: int, weeks: int, scale: float,
             ready.set_result(hit)
         elif key in _IN_FLIGHT:  # another session (or job) is running exactly this: share its run
             shared = _IN_FLIGHT[key]
+            if not ahead:
+                _AHEAD.pop(key, None)  # asked for now: no longer a run that another press may drop
             if progress:
-                shared.add_done_callback(lambda f: progress(weeks, weeks) if f.exception() is None else None)
+                shared.add_done_callback(lambda f: progress(weeks, weeks)
+                                         if not f.cancelled() and f.exception() is None else None)
             return shared
         else:
             ready = None
@@ -244,9 +256,13 @@ def pooled_run(pool, scenario: Scenario, seed: int, weeks: int, scale: float,
         return ready
 
     def settle(future: concurrent.futures.Future) -> None:
-        exc = future.exception()
         with _CACHE_LOCK:
             _IN_FLIGHT.pop(key, None)
+            _AHEAD.pop(key, None)
+        if future.cancelled():
+            pending.cancel()
+            return
+        exc = future.exception()
         if exc is not None:
             pending.set_exception(exc)
             return
@@ -254,12 +270,57 @@ def pooled_run(pool, scenario: Scenario, seed: int, weeks: int, scale: float,
         pending.set_result(future.result())
 
     try:
-        pool.submit(scenario, seed, weeks, scale, progress).add_done_callback(settle)
+        submitted = pool.submit(scenario, seed, weeks, scale, progress)
+        if ahead:
+            with _CACHE_LOCK:
+                _AHEAD[key] = submitted
+        submitted.add_done_callback(settle)
     except BaseException as exc:  # noqa: BLE001 - a pool that cannot take work: the caller runs it here
         with _CACHE_LOCK:
             _IN_FLIGHT.pop(key, None)
         pending.set_exception(exc)
     return pending
+
+
+def run_ahead(plan: "RunPlan") -> int:
+    """Start the plan's runs in the run pool before the button is pressed, if the pool is idle.
+
+    The results only go into the shared cache (nothing on screen changes), so that a press
+    right after a change finds its runs finished or under way. Returns how many runs were
+    started (0 without a pool, with a busy pool or with everything cached already).
+    """
+    from .pool import current_pool
+
+    pool = current_pool()
+    if pool is None or not pool.idle:
+        return 0
+    started = 0
+    for scenario in plan.jobs.values():
+        for seed in plan.seeds:
+            key = _key(scenario, seed, plan.weeks, plan.scale)
+            with _CACHE_LOCK:
+                known = key in _CACHE or key in _IN_FLIGHT
+            if not known:
+                pooled_run(pool, scenario, seed, plan.weeks, plan.scale, ahead=True)
+                started += 1
+    return started
+
+
+def run_ahead_possible() -> bool:
+    """A run pool is there and idle (no run started ahead would wait for another)."""
+    from .pool import current_pool
+
+    pool = current_pool()
+    return pool is not None and pool.idle
+
+
+def _drop_stale_runs_ahead(plan: "RunPlan") -> None:
+    """Take runs started ahead for other designs off the pool's queue (those not begun yet)."""
+    wanted = {_key(scenario, seed, plan.weeks, plan.scale) for scenario in plan.jobs.values() for seed in plan.seeds}
+    with _CACHE_LOCK:
+        stale = [f for key, f in _AHEAD.items() if key not in wanted]
+    for future in stale:
+        future.cancel()
 
 
 def _compute_pooled(plan: "RunPlan", pool, progress: Callable[[int, int, int], None] | None) -> dict[str, list[Results]]:
@@ -282,6 +343,7 @@ def _compute_pooled(plan: "RunPlan", pool, progress: Callable[[int, int, int], N
                 progress(index, done, total)
         return tick
 
+    _drop_stale_runs_ahead(plan)
     tasks = [(key, scenario, seed) for key, scenario in plan.jobs.items() for seed in plan.seeds]
     futures = [pooled_run(pool, scenario, seed, plan.weeks, plan.scale, tick_for(i))
                for i, (key, scenario, seed) in enumerate(tasks)]
@@ -289,7 +351,7 @@ def _compute_pooled(plan: "RunPlan", pool, progress: Callable[[int, int, int], N
     for i, ((key, scenario, seed), future) in enumerate(zip(tasks, futures)):
         try:
             results = future.result()
-        except BrokenProcessPool:  # a worker died: this run goes one after another here
+        except (BrokenProcessPool, concurrent.futures.CancelledError):  # a worker died: this run goes here
             log.warning("the run pool broke; running %s seed %s in the server process", scenario.name, seed)
             results = cached_run(scenario, seed, plan.weeks, plan.scale, tick_for(i))
         out[key].append(results)
@@ -422,5 +484,5 @@ class RunService(param.Parameterized):
         return report
 
 
-__all__ = ["RunPlan", "RunService", "RunSummary", "cached_run", "clear_cache", "executor", "pooled_run", "store_runs",
-           "stored_runs"]
+__all__ = ["RunPlan", "RunService", "RunSummary", "cached_run", "clear_cache", "executor", "pooled_run", "run_ahead",
+           "store_runs", "stored_runs"]

@@ -77,6 +77,9 @@ _KEEP_LOCK = threading.Lock()  # one write of runs to the store at a time (a run
 #: Runs are written to the store this long after their results are shown: the write (Parquet,
 #: SQLite) would otherwise compete with sending the cards and the map to the browser.
 KEEP_DELAY_S = 1.5
+#: A changed design is simulated ahead (in an idle run pool) this long after the change, so that
+#: a quick series of changes (typing, a slider) starts one set of runs, for the last design.
+RUN_AHEAD_DELAY_S = 0.15
 
 
 def _venue_xy(genk) -> dict[str, tuple[float, float]]:
@@ -146,6 +149,8 @@ class WorkshopState(param.Parameterized):
         self.param.watch(self._refresh_catchment, ["catchment_mode", "catchment_minutes", "proposed_place"])
         self.param.watch(self._language, ["lang"])
         self.design.param.watch(self._design_moved, ["origin"])
+        self.design.param.watch(self._changed_design, ["version"])
+        self._ahead_timer: threading.Timer | None = None
 
     # ------------------------------------------------------------------ composition
     def watch(self, fn: Callable, names: list[str] | str) -> None:
@@ -180,6 +185,29 @@ class WorkshopState(param.Parameterized):
     def link(self) -> str:
         rev = self.library.revision
         return self.store.link_for(rev.id) if rev is not None else ""
+
+    def _changed_design(self, *_) -> None:
+        """A changed design starts its runs in the idle run pool shortly after (see :meth:`run_ahead`)."""
+        if runs_module.run_ahead_possible():
+            if self._ahead_timer is not None:
+                self._ahead_timer.cancel()
+            self._ahead_timer = threading.Timer(RUN_AHEAD_DELAY_S, self.run_ahead)
+            self._ahead_timer.daemon = True
+            self._ahead_timer.start()
+
+    def run_ahead(self) -> int:
+        """Simulate the design on the run button's seeds before it is pressed, when the run pool is idle.
+
+        Only the shared cache changes; the screen shows nothing until the button is pressed, and
+        then at once if the runs are done (or only waits for the rest). Returns the runs started.
+        """
+        if self.running:
+            return 0
+        try:
+            return runs_module.run_ahead(self._run_plan(self._plan(False)))
+        except Exception:  # noqa: BLE001 - running ahead is a convenience: a press runs it anyway
+            log.exception("could not run ahead")
+            return 0
 
     def _design_moved(self, event) -> None:
         """Undo/redo carry the revision the design came from: the library follows."""

@@ -25,6 +25,9 @@ def pool():
     finally:
         pool_module.stop_pool()
         assert pool_module.current_pool() is None
+        import multiprocessing.forkserver as fs
+
+        assert fs._forkserver._forkserver_pid is None  # no idle forkserver left behind either
 
 
 def frames_equal(a, b) -> None:

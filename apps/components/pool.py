@@ -213,6 +213,12 @@ def _discard(pool: RunPool) -> None:
         pool.shutdown()
     except Exception:  # noqa: BLE001 - stopping a broken pool must not raise
         log.exception("could not stop the run pool cleanly")
+    try:  # and the idle forkserver the workers came from (started again when a pool is next needed)
+        from multiprocessing import forkserver
+
+        forkserver._forkserver._stop()
+    except Exception:  # noqa: BLE001 - a private helper of multiprocessing; without it the server stops at exit
+        pass
 
 
 atexit.register(stop_pool)

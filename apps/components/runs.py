@@ -330,15 +330,17 @@ def _compute_pooled(plan: "RunPlan", pool, progress: Callable[[int, int, int], N
     total = plan.weeks * plan.n_runs
     lock = threading.Lock()
     weeks_done: dict[int, int] = {}
-    finished = [0]
+    finished: set[int] = set()
 
     def tick_for(task: int) -> Callable[[int, int], None]:
         def tick(week: int, weeks: int) -> None:
             with lock:
-                weeks_done[task] = week
+                if task in finished:  # a worker's message that arrives after its run was collected
+                    return
+                weeks_done[task] = max(week, weeks_done.get(task, 0))  # never backwards
                 if week >= weeks:
-                    finished[0] += 1
-                done, index = sum(weeks_done.values()), min(finished[0] + 1, plan.n_runs)
+                    finished.add(task)
+                done, index = sum(weeks_done.values()), min(len(finished) + 1, plan.n_runs)
             if progress and (week % 4 == 0 or week == weeks):
                 progress(index, done, total)
         return tick
@@ -354,6 +356,8 @@ def _compute_pooled(plan: "RunPlan", pool, progress: Callable[[int, int, int], N
         except (BrokenProcessPool, concurrent.futures.CancelledError):  # a worker died: this run goes here
             log.warning("the run pool broke; running %s seed %s in the server process", scenario.name, seed)
             results = cached_run(scenario, seed, plan.weeks, plan.scale, tick_for(i))
+        # the worker's last week may still be on its way through the progress queue: count the run done now
+        tick_for(i)(plan.weeks, plan.weeks)
         out[key].append(results)
     return out
 

@@ -16,6 +16,8 @@ out-of-range values are refused with the file, the key path and the allowed rang
 """
 from __future__ import annotations
 
+import copy
+
 import difflib
 import math
 import re
@@ -631,7 +633,7 @@ class Scenario(_Strict):
                 node = node[key]
             if not isinstance(node, dict) or keys[-1] not in node:
                 raise ScenarioError(f"unknown parameter {path!r}: {_suggest(keys[-1], node if isinstance(node, dict) else {})}")
-            node[keys[-1]] = value
+            node[keys[-1]] = copy.deepcopy(value)  # never the caller's own dict: later paths write into it
             _couple_opening_hours(node, keys[-1], values, path)
         return validate_scenario(data, source="<values>")
 

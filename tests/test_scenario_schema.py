@@ -283,3 +283,15 @@ def test_offer_levels_are_written_back_as_words_not_numbers():
 def test_a_key_given_twice_is_refused_with_its_line():
     with pytest.raises(ScenarioError, match=r"line 2.*'name' appears twice"):
         scenario_from_yaml("name: a\nname: b\n", "f.yaml")
+
+
+def test_with_values_never_changes_the_callers_dictionaries():
+    """A dict given as a value is copied: a later dotted path in the same call must not write into it."""
+    from model.scenario import validate_scenario
+
+    base = validate_scenario({"name": "x"}, source="<test>")
+    wegwijzer = {"website": True, "desk": True, "magazine": False, "shared_overview": False}
+    before = dict(wegwijzer)
+    sc = base.with_values({"levers.wegwijzer": wegwijzer, "levers.wegwijzer.desk": False})
+    assert sc.levers.wegwijzer.desk is False
+    assert wegwijzer == before

@@ -135,13 +135,8 @@ def _wijk_residents(run) -> pd.Series:
     return pd.Series(np.nan, index=table.index)
 
 
-def compare_runs(design_runs: Sequence, baseline_runs: Sequence, confidence: float = CONFIDENCE,
-                 wijk_indicators: Sequence[str] | None = None) -> PairedComparison:
-    """Pair two lists of :class:`model.run.Results` by seed and summarise design minus baseline.
-
-    Raises:
-        ValueError: when the two lists do not hold the same seeds (an unpaired comparison).
-    """
+def pair_by_seed(design_runs: Sequence, baseline_runs: Sequence) -> list:
+    """The baseline runs in the design runs' seed order; a clear error unless both hold the same seeds."""
     if not design_runs:
         raise ValueError("no runs to compare: run the design on at least one seed")
     by_seed = {r.seed: r for r in baseline_runs}
@@ -150,7 +145,11 @@ def compare_runs(design_runs: Sequence, baseline_runs: Sequence, confidence: flo
     if missing or len(set(seeds)) != len(seeds) or len(by_seed) != len(seeds):
         raise ValueError(f"a paired comparison needs the same seeds on both sides; design seeds {seeds}, "
                          f"baseline seeds {sorted(by_seed)}")
-    base_runs = [by_seed[s] for s in seeds]
+    return [by_seed[s] for s in seeds]
+
+
+def summary_differences(design_runs: Sequence, base_runs: Sequence, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """One row per indicator: design and baseline means, the paired difference with its interval, the verdict."""
     rows = []
     for name, ind in INDICATORS.items():
         d = np.array([r.summary.get(name, np.nan) for r in design_runs], dtype=float)
@@ -158,8 +157,20 @@ def compare_runs(design_runs: Sequence, baseline_runs: Sequence, confidence: flo
         mean, lo, hi = interval(d - b, confidence)
         code = verdict(lo, hi, ind.higher_is_better)
         rows.append({"indicator": name, "design": float(np.nanmean(d)), "baseline": float(np.nanmean(b)), "diff": mean,
-                     "lo": lo, "hi": hi, "n": len(seeds), "clear": code != UNCLEAR, "verdict": code})
-    summary = pd.DataFrame(rows).set_index("indicator")
+                     "lo": lo, "hi": hi, "n": len(design_runs), "clear": code != UNCLEAR, "verdict": code})
+    return pd.DataFrame(rows).set_index("indicator")
+
+
+def compare_runs(design_runs: Sequence, baseline_runs: Sequence, confidence: float = CONFIDENCE,
+                 wijk_indicators: Sequence[str] | None = None) -> PairedComparison:
+    """Pair two lists of :class:`model.run.Results` by seed and summarise design minus baseline.
+
+    Raises:
+        ValueError: when the two lists do not hold the same seeds (an unpaired comparison).
+    """
+    base_runs = pair_by_seed(design_runs, baseline_runs)
+    seeds = [r.seed for r in design_runs]
+    summary = summary_differences(design_runs, base_runs, confidence)
 
     tables_d = [r.wijk_table() for r in design_runs]
     tables_b = [r.wijk_table() for r in base_runs]
@@ -221,5 +232,5 @@ def paired_comparison(design: Scenario | str | Path, baseline: Scenario | str | 
     return compare_runs(design_runs, baseline_runs, confidence)
 
 
-__all__ = ["CONFIDENCE", "PairedComparison", "VERDICT_LABELS", "compare_runs", "interval", "paired_comparison",
-           "replication_seeds", "verdict", "verdict_label"]
+__all__ = ["CONFIDENCE", "PairedComparison", "VERDICT_LABELS", "compare_runs", "interval", "pair_by_seed",
+           "paired_comparison", "replication_seeds", "summary_differences", "verdict", "verdict_label"]

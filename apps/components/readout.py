@@ -21,8 +21,8 @@ import pandas as pd
 import param
 from scipy import stats
 
-from model.compare import (CONFIDENCE, MIN_WIJK_RESIDENTS, UNCLEAR, PairedComparison, interval, verdict,
-                           verdict_label)
+from model.compare import (CONFIDENCE, MIN_WIJK_RESIDENTS, UNCLEAR, PairedComparison, interval, pair_by_seed,
+                           summary_differences, verdict, verdict_label)
 from model.indicators import INDICATORS, WIJK_DIRECTIONS
 
 from .i18n import number, tr, unit_label
@@ -122,24 +122,9 @@ def paired_runs(design_runs, baseline_runs, confidence: float = CONFIDENCE) -> P
     against the model's function value for value); about ten times quicker, which is most of the
     time between the last run finishing and the cards being shown.
     """
-    if not design_runs:
-        raise ValueError("no runs to compare: run the design on at least one seed")
-    by_seed = {r.seed: r for r in baseline_runs}
+    base_runs = pair_by_seed(design_runs, baseline_runs)
     seeds = [r.seed for r in design_runs]
-    missing = [s for s in seeds if s not in by_seed]
-    if missing or len(set(seeds)) != len(seeds) or len(by_seed) != len(seeds):
-        raise ValueError(f"a paired comparison needs the same seeds on both sides; design seeds {seeds}, "
-                         f"baseline seeds {sorted(by_seed)}")
-    base_runs = [by_seed[s] for s in seeds]
-    rows = []
-    for name, ind in INDICATORS.items():
-        d = np.array([r.summary.get(name, np.nan) for r in design_runs], dtype=float)
-        b = np.array([r.summary.get(name, np.nan) for r in base_runs], dtype=float)
-        mean, lo, hi = interval(d - b, confidence)
-        code = verdict(lo, hi, ind.higher_is_better)
-        rows.append({"indicator": name, "design": float(np.nanmean(d)), "baseline": float(np.nanmean(b)), "diff": mean,
-                     "lo": lo, "hi": hi, "n": len(seeds), "clear": code != UNCLEAR, "verdict": code})
-    summary = pd.DataFrame(rows).set_index("indicator")
+    summary = summary_differences(design_runs, base_runs, confidence)
 
     tables_d = [wijk_table(r) for r in design_runs]
     tables_b = [wijk_table(r) for r in base_runs]

@@ -25,12 +25,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(port: int, timeout_s: float = 30.0) -> None:
-    """Wait until a server on 127.0.0.1:``port`` answers (at most ``timeout_s``)."""
+def wait_until_up(port: int, timeout_s: float = 30.0, path: str = "/") -> None:
+    """Wait until a server on 127.0.0.1:``port`` answers at ``path`` (at most ``timeout_s``)."""
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)
             return
         except Exception:  # noqa: BLE001 - not up yet
             time.sleep(0.2)

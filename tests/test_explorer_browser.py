@@ -12,7 +12,7 @@ import time
 import urllib.request
 
 import pytest
-from browser_support import chromium, chromium_available, free_port, new_page
+from browser_support import chromium, chromium_available, free_port, new_page, wait_until_up
 
 from model.experiments import default_results_root, load_study, plan_study, run_study
 from model.experiments.results import write_part
@@ -48,13 +48,7 @@ def base_url(studies):
     warm_server()
     port = free_port()
     server = serve(port=port, address="127.0.0.1", threaded=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/explorer", timeout=5)
-            break
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.2)
+    wait_until_up(port, path="/explorer")
     yield f"http://127.0.0.1:{port}"
     server.stop()
     from apps.components.pool import stop_pool

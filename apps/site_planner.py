@@ -442,14 +442,14 @@ class SitePlannerApp(pn.viewable.Viewer):
             pn.Row(self.undo_btn, self.redo_btn), pn.Row(self.save_btn, self.del_btn), self.open_select, self.open_btn,
             "### Site", self.site_select, self.site_name, self.rooms, self.hours, self.hours_note, self.permanent, self.guests,
             self.cost,
-            self.apply_btn, "#### Plek / place", self.venue, pn.Row(self.to_venue, self.add_venue), self.address,
-            pn.Row(self.to_address, self.add_address), "Kaart / map", self.click, self.remove_btn, sizing_mode="stretch_width")
+            self.apply_btn, "#### Plek / place", self.venue, pn.FlexBox(self.to_venue, self.add_venue), self.address,
+            pn.FlexBox(self.to_address, self.add_address), "Kaart / map", self.click, self.remove_btn, sizing_mode="stretch_width")
 
     def tabs(self) -> pn.Tabs:
         kinds = ", ".join(f"{nl}/{en}" for nl, en in ROOM_LABELS.values())
         return pn.Tabs(
-            ("Bereik / Catchment", pn.Column(pn.Row(self.mode, self.band), self.pt_note, self.method_note,
-                                             pn.Row(self.gtfs_file, self.gtfs_btn), self.gtfs_status, self.out_note,
+            ("Bereik / Catchment", pn.Column(pn.FlexBox(self.mode, self.band), self.pt_note, self.method_note,
+                                             pn.FlexBox(self.gtfs_file, self.gtfs_btn), self.gtfs_status, self.out_note,
                                              "#### Per site en vervoerswijze / per site and mode", self.totals,
                                              "#### Per wijk (kinderen en jongeren 0-17) / by wijk (children and youth)",
                                              self.wijk_table, sizing_mode="stretch_width")),

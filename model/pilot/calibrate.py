@@ -37,8 +37,9 @@ website, cannot be identified by any uptake data), and by how much relative to t
 between replications.
 
 Randomness: each simulation's seed is derived from its parameter values through
-``numpy.random.SeedSequence`` (reproducible for the same values); the proposals are
-pyabc's own draws.
+``numpy.random.SeedSequence`` (reproducible for the same values); each proposal's
+draws are seeded by its generation and its place in it (:func:`_seeded_batch`), so the
+same data and ``entropy`` give the same posterior on any number of workers.
 """
 from __future__ import annotations
 
@@ -237,15 +238,82 @@ class Generation:
 Progress = Callable[[Generation], None]
 
 
-def _reporting_sampler(client, batch_size: int, on_sample: Callable[[int, int, int, float], None]):
+def _seeded_batch(simulate_one_pickle: bytes, job_ids: list[int], entropy: int, t: int) -> list[tuple]:
+    """Run one Dask task's simulations, each with random numbers fixed by (entropy, generation, job id).
+
+    pyabc's own task function reseeds every worker from the operating system, so which
+    parameter sets it proposes differs from one calibration to the next; here a proposal
+    depends only on its place in the generation, and pyabc keeps the first ``n`` accepted by
+    that place, so the same data and entropy give the same posterior whatever the workers'
+    timing.
+    """
+    import random
+
+    import cloudpickle
+
+    simulate_one = cloudpickle.loads(simulate_one_pickle)
+    out = []
+    for job_id in job_ids:
+        state = np.random.SeedSequence([entropy, t + 1, job_id]).generate_state(2)
+        random.seed(int(state[0]))
+        np.random.seed(int(state[1]))
+        result = simulate_one()
+        out.append((result, result.accepted, job_id))
+    return out
+
+
+def _reporting_sampler(client, batch_size: int, on_sample: Callable[[int, int, int, float], None],
+                       entropy: int = ENTROPY):
     from pyabc.sampler import DaskDistributedSampler
 
     class ReportingDaskSampler(DaskDistributedSampler):
-        """pyabc's Dask sampler, telling after each generation how many it simulated and kept."""
+        """pyabc's Dask sampler with seeded proposals, telling after each generation how many it simulated and kept.
+
+        The loop is pyabc's ``EPSMixin.sample_until_n_accepted`` (0.13) with the task function
+        swapped for :func:`_seeded_batch`.
+        """
 
         def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
+            import cloudpickle
+            from sortedcontainers import SortedList
+
             t0 = time.perf_counter()
-            sample = super().sample_until_n_accepted(n, simulate_one, t, **kwargs)
+            pickled = cloudpickle.dumps(simulate_one)
+            accepted, next_id, running = 0, 0, []
+            results = SortedList(key=lambda r: r[2])
+            while True:
+                for job_id, job in list(running):
+                    if job.done():
+                        batch = job.result()
+                        results.update(batch)
+                        accepted += sum(1 for r in batch if r[1])
+                        running.remove((job_id, job))
+                if accepted >= n:
+                    nth = [r[2] for r in results if r[1]][n - 1]
+                    for job_id, job in list(running):
+                        if job_id > nth:  # started after the n-th accepted one: not needed
+                            running.remove((job_id, job))
+                            job.cancel()
+                    if not running:
+                        break
+                n_max = int(min(self.client_max_jobs, self.client_cores()))
+                if len(running) < n_max and accepted < n:
+                    for _ in range(n_max - len(running)):
+                        ids = list(range(next_id, next_id + self.batch_size))
+                        running.append((next_id, self.client.submit(_seeded_batch, pickled, ids, entropy, int(t),
+                                                                    pure=False)))
+                        next_id += self.batch_size
+                time.sleep(0.01)
+            sample = self._create_empty_sample()
+            nth = [r[2] for r in results if r[1]][n - 1]
+            while True:
+                r = results.pop(0)
+                sample.append(r[0])
+                if r[2] == nth:
+                    break
+            # what was needed up to the n-th accepted one: the same for the same seeds (pyabc
+            # counts every task started, which depends on the workers' timing)
+            self.nr_evaluations_ = nth + 1
             on_sample(int(t), int(n), int(self.nr_evaluations_), time.perf_counter() - t0)
             return sample
 
@@ -358,6 +426,7 @@ def calibrate(
     synthetic: bool | None = None,
     source: str = "",
     offers: Sequence[str] | None = None,
+    entropy: int = ENTROPY,
 ) -> CalibrationResult:
     """Estimate ``parameters`` from observed uptake by ABC-SMC on a Dask cluster.
 
@@ -376,6 +445,7 @@ def calibrate(
         stop: when set, the calibration ends after the generation under way.
         synthetic, source: what the observed data is (the synthetic example is labelled).
         offers: the offers the pilot reports (default: all of the scenario's; a missing row is 0).
+        entropy: seeds the proposals and the runs; the same data and entropy give the same posterior.
     """
     import pyabc
 
@@ -410,7 +480,7 @@ def calibrate(
             holder["abc"].max_t = t  # pyabc stops after this generation (check_terminate: t >= max_t)
 
     with dask_client(client, scheduler, n_workers) as c:
-        sampler = _reporting_sampler(c, batch_size, on_sample)
+        sampler = _reporting_sampler(c, batch_size, on_sample, entropy)
         abc = pyabc.ABCSMC(sim, prior, distance, population_size=population_size, sampler=sampler)
         holder["abc"] = abc
         abc.new(f"sqlite:///{db_path}", observed_stats)

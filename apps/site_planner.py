@@ -108,7 +108,7 @@ class SitePlannerApp(pn.viewable.Viewer):
                                            "move", "Klik voegt satelliet toe / click adds a satellite": "add"},
             orientation="vertical", color="light")
         # ---------------------------------------------------------- catchment
-        self.mode = pn.widgets.RadioButtonGroup(options=MODE_LABELS, value=s.mode, color="light")
+        self.mode = pn.widgets.RadioButtonGroup(options=MODE_LABELS, value=s.mode, color="light", orientation="vertical")
         self.band = pn.widgets.Select(label="Reistijd / travel time (min)", options=[5, 10, 15, 20, 30], value=s.band, width=160)
         self.pt_note = pn.pane.Markdown(PT_NOTE, visible=False, sizing_mode="stretch_width",
                                         styles={"background": "#fff4d6", "padding": "4px 8px"})

@@ -100,7 +100,7 @@ def bench_full(repeats: int = 2) -> dict:
             "design_vs_baseline_median_s": statistics.median(times), "progress_reports": reports}
 
 
-def bench_browser(repeats: int = 3) -> dict | None:
+def bench_browser(repeats: int = 7) -> dict | None:
     from browser_support import chromium, chromium_available, new_page, served_workshop, wait_for_map
 
     if not chromium_available():
@@ -130,6 +130,7 @@ def bench_browser(repeats: int = 3) -> dict | None:
 
 
 def main() -> None:
+    load_at_start = list(os.getloadavg())
     state = bench_state()
     paused = bench_state_after_a_pause()
     full = bench_full()
@@ -139,6 +140,7 @@ def main() -> None:
     pool = current_pool()
     results = {"state": state, "state_after_a_pause": paused, "full_population": full, "browser": browser, "cpu_count": os.cpu_count(),
                "run_pool_workers": pool.workers if pool is not None else 0,
+               "load_average_at_start_1_5_15": load_at_start,
                "load_average_1_5_15": list(os.getloadavg())}  # the machine is shared: read the figures against it
     print(f"{'measure':<52}{'median (s)':>12}  runs")
     print(f"{'server warm-up (geography, network, baseline)':<52}{state['warm_up_s']:>12.2f}")

@@ -17,7 +17,6 @@ out-of-range values are refused with the file, the key path and the allowed rang
 from __future__ import annotations
 
 import copy
-
 import difflib
 import math
 import re

@@ -255,6 +255,8 @@ def _seeded_batch(simulate_one_pickle: bytes, job_ids: list[int], entropy: int, 
     out = []
     for job_id in job_ids:
         state = np.random.SeedSequence([entropy, t + 1, job_id]).generate_state(2)
+        # pyabc's priors and transitions draw from the global generators and take none of their
+        # own: seeding those (in this Dask worker process, not in a model) is the only hook
         random.seed(int(state[0]))
         np.random.seed(int(state[1]))
         result = simulate_one()
@@ -304,8 +306,7 @@ def _reporting_sampler(client, batch_size: int, on_sample: Callable[[int, int, i
                                                                     pure=False)))
                         next_id += self.batch_size
                 time.sleep(0.01)
-            sample = self._create_empty_sample()
-            nth = [r[2] for r in results if r[1]][n - 1]
+            sample = self._create_empty_sample()  # the results up to the n-th accepted one (``nth``)
             while True:
                 r = results.pop(0)
                 sample.append(r[0])
@@ -462,7 +463,8 @@ def calibrate(
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     summaries = Summaries.of(obs, base, offers)
     observed_stats = summaries(obs)
-    sim = UptakeSimulator(json.dumps(base.model_dump(mode="json")), tuple(parameters), summaries, float(population_scale))
+    sim = UptakeSimulator(json.dumps(base.model_dump(mode="json")), tuple(parameters), summaries, float(population_scale),
+                          entropy)
     bounds = {p: (priors or {}).get(p, (fields[p].lo, fields[p].hi)) for p in parameters}
     prior = pyabc.Distribution(**{_key(p): pyabc.RV("uniform", lo, hi - lo) for p, (lo, hi) in bounds.items()})
     distance = pyabc.AdaptivePNormDistance(p=2, max_scale_weight_ratio=100)

@@ -35,6 +35,7 @@ import panel as pn
 import param
 
 from apps.components.i18n import number
+from apps.components.upload import CHUNK_BYTES, UploadBox
 from model.pilot.calibrate import (
     DEFAULT_PARAMETERS,
     Generation,
@@ -49,6 +50,8 @@ from model.pilot.compare import (
     PilotComparison,
     compare_uptake,
 )
+from model.pilot.formats import DEFAULT_LIMITS, MB, Limits
+from model.pilot.problems import Problem, message
 from model.pilot.report import alert_lines, band_figure, posterior_figure
 from model.pilot.synthetic import (
     EXAMPLE_FILE,
@@ -70,7 +73,7 @@ def both(nl: str, en: str) -> str:
 
 @dataclass
 class Settings:
-    """How heavy the monitor's work is (a browser test makes it tiny)."""
+    """How heavy the monitor's work is and how large a file it takes (a browser test makes both tiny)."""
 
     scenario: str = "baseline"
     n_seeds: int = 10
@@ -81,6 +84,8 @@ class Settings:
     predict_weeks: int = 20
     n_draws: int = 10
     scheduler: str | None = None
+    limits: Limits = DEFAULT_LIMITS  # what an uploaded file may be at most (the upload box refuses above max_bytes)
+    upload_chunk_bytes: int = CHUNK_BYTES  # of the file per websocket message
 
 
 @dataclass
@@ -141,7 +146,7 @@ class MonitorState(param.Parameterized):
         from model.pilot.uptake import reference_for, validate_uptake
 
         reference = reference_for(self.settings.scenario)
-        report = validate_uptake(data, filename or "upload.csv", reference)
+        report = validate_uptake(data, filename or "upload.csv", reference, self.settings.limits)
         problems = report.problem_table("nl") if report.problems else None
         self._set_data(report.frame if report.ok else None, filename, is_synthetic(filename), problems, report.ok)
         self._upload = (report, reference, data) if report.ok else None
@@ -281,6 +286,19 @@ def problems_html(problems: pd.DataFrame | None, ok: bool, source: str) -> str:
     return head + f"<table class='problems'><tr>{cols}</tr>{rows}</table>"
 
 
+def refusal_html(name: str, size: int, limit: int, readable: bool = True) -> str:
+    """Why an upload was not taken (too large, or it did not arrive whole), in Dutch and English, naming the file."""
+    if readable:
+        problem = Problem("file_too_large", params={"size_mb": f"{size / MB:.1f}", "limit_mb": f"{limit / MB:.1f}"})
+        nl, en = message(problem, "nl"), message(problem, "en")
+    else:
+        nl, en = ("het bestand kwam niet volledig aan (de browser kon het niet lezen, of er werd intussen een ander "
+                  "bestand gekozen); kies het opnieuw",
+                  "the file did not arrive whole (the browser could not read it, or another file was chosen meanwhile); "
+                  "choose it again")
+    return (f"<p role='alert'>✘ <b>{esc(name)}</b>: {both('niet opgeladen', 'not uploaded')}: {esc(nl)} / {esc(en)}</p>")
+
+
 def fit_html(fit: pd.DataFrame) -> str:
     rows = []
     for _, r in fit.iterrows():
@@ -387,21 +405,24 @@ class PilotMonitor(pn.viewable.Viewer):
         self._seen_version = -1
         self.banner = pn.pane.HTML("", sizing_mode="stretch_width")
         # data
-        self.upload = pn.widgets.FileInput(accept=".csv,.xlsx", multiple=False, label=both("Bestand", "File"))
+        # the file's size is checked in the browser and it travels in chunks: a file of up to the reader's limit
+        # passes the server's websocket limit (8 MB), and one above it is refused with a message
+        self.upload = UploadBox(accept=".csv,.xlsx", max_bytes=s.limits.max_bytes, chunk_bytes=s.upload_chunk_bytes,
+                                label=both("Bestand", "File"), sizing_mode="stretch_width")
         self.example = pn.widgets.Button(label=both("Gebruik het SYNTHETISCHE voorbeeld", "Use the SYNTHETIC example"),
-                                         button_type="light")
+                                         color="light")
         self.datasets = pn.widgets.Select(label=both("Of kies een bewaarde dataset", "Or pick a stored dataset"),
                                           options=self._dataset_options())
-        self.open = pn.widgets.Button(label=both("Open", "Open"), button_type="light")
+        self.open = pn.widgets.Button(label=both("Open", "Open"), color="light")
         self.validation = pn.pane.HTML("", sizing_mode="stretch_width")
         self.dataset_name = pn.widgets.TextInput(label=both("Naam van de dataset", "Dataset name"),
                                                  placeholder="deelname_pilot", max_length=80)
-        self.store_button = pn.widgets.Button(label=both("Bewaar in de store", "Save to the store"), button_type="light",
+        self.store_button = pn.widgets.Button(label=both("Bewaar in de store", "Save to the store"), color="light",
                                               disabled=True)
         self.stored = pn.pane.HTML("")
         # comparison
         self.compare = pn.widgets.Button(label=both("▶ Vergelijk met het model", "▶ Compare with the model"),
-                                         button_type="primary", disabled=True)
+                                         color="primary", disabled=True)
         self.grouping = pn.widgets.Select(label=both("Indeling", "Grouping"), value="total",
                                           options={both(*v): k for k, v in GROUPING_LABELS.items() if k != "cell"})
         self.group = pn.widgets.Select(label=both("Groep", "Group"), options=["Genk"])
@@ -419,10 +440,10 @@ class PilotMonitor(pn.viewable.Viewer):
         self.population = pn.widgets.IntInput(label=both("Deeltjes per generatie", "Particles per generation"),
                                               value=s.population_size, start=5, end=2000)
         self.generations = pn.widgets.IntInput(label=both("Generaties", "Generations"), value=s.generations, start=1, end=20)
-        self.calibrate = pn.widgets.Button(label=both("▶ Start kalibratie", "▶ Start calibration"), button_type="primary",
+        self.calibrate = pn.widgets.Button(label=both("▶ Start kalibratie", "▶ Start calibration"), color="primary",
                                            disabled=True)
         self.stop_button = pn.widgets.Button(label=both("Stop na deze generatie", "Stop after this generation"),
-                                             button_type="light", disabled=True)
+                                             color="light", disabled=True)
         self.progress = pn.indicators.Progress(value=0, max=100, sizing_mode="stretch_width", bar_color="primary",
                                                active=False)
         self.status = pn.pane.HTML("", sizing_mode="stretch_width")
@@ -430,10 +451,12 @@ class PilotMonitor(pn.viewable.Viewer):
         self.intervals = pn.pane.HTML("", sizing_mode="stretch_width")
         self.prediction_plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=320)
         self.save = pn.widgets.Button(label=both("Bewaar het gekalibreerde scenario", "Save the calibrated scenario"),
-                                      button_type="success", disabled=True)
+                                      color="success", disabled=True)
         self.saved = pn.pane.HTML("")
         # wiring
         self.upload.param.watch(self._on_upload, "value")
+        self.upload.param.watch(self._on_refused, "refusal")
+        self.upload.param.watch(self._on_upload_progress, ["uploading", "progress"])
         self.example.on_click(self._on_example)
         self.open.on_click(self._on_open)
         self.store_button.on_click(self._on_store)
@@ -489,22 +512,44 @@ class PilotMonitor(pn.viewable.Viewer):
         data, name = bytes(event.new), self.upload.filename or "upload.csv"
         self.validation.object = f"<p>{both('Bezig met controleren…', 'Checking…')} {esc(name)}</p>"
         await asyncio.to_thread(self.state.validate, data, name)  # parsing off the event loop
-        self.refresh()
+        self._refresh_locked()
+
+    def _on_refused(self, event) -> None:
+        """A file the upload box did not take: say why above what is still loaded."""
+        if not event.new:
+            return
+        st = self.state
+        self.validation.object = (refusal_html(event.new["name"], event.new["size"], self.upload.max_bytes,
+                                               event.new.get("readable", True))
+                                  + problems_html(st.problems, st.valid, st.source))
+
+    def _on_upload_progress(self, *_events) -> None:
+        if self.upload.uploading:
+            self.validation.object = (f"<p role='status'>{both('Bezig met opladen…', 'Uploading…')} "
+                                      f"{esc(self.upload.uploading)}: {self.upload.progress} %</p>")
 
     async def _on_example(self, _event) -> None:
         self.validation.object = f"<p>{both('Het synthetische voorbeeld wordt gemaakt…', 'Making the synthetic example…')}</p>"
         await asyncio.to_thread(self.state.use_synthetic)
-        self.refresh()
+        self._refresh_locked()
 
     async def _on_open(self, _event) -> None:
         if self.datasets.value:
             await asyncio.to_thread(self.state.open_dataset, self.datasets.value)
-            self.refresh()
+            self._refresh_locked()
 
     async def _on_store(self, _event) -> None:
         message = await asyncio.to_thread(self.state.store_upload, self.dataset_name.value)
         self.stored.object = f"<p>{esc(message)}</p>"
         self.datasets.options = self._dataset_options()
+
+    def _refresh_locked(self) -> None:
+        """Refresh with the page's document lock held (at once outside a served session).
+
+        After an ``await`` an async handler runs without the lock; Panel's own widgets cope with that, but the
+        difference map's Bokeh source may only change under it (else Bokeh raises midway through ``refresh``).
+        """
+        pn.state.execute(self.refresh, schedule=True)
 
     def _on_calibrate(self, _event) -> None:
         params = list(self.parameters.value) or list(DEFAULT_PARAMETERS)
@@ -601,6 +646,8 @@ def create_app(settings: Settings | None = None, store=None) -> pn.template.Boot
 
 def serve(port: int = 5008, address: str = "127.0.0.1", settings: Settings | None = None, store=None, **kw):
     """Serve the monitor at ``http://<address>:<port>/pilot_monitor`` (only on 127.0.0.1 by default)."""
+    # an upload travels in chunks of at most 1 MB: refuse messages far above that (as apps/server.py does)
+    kw.setdefault("websocket_max_message_size", 8 * 1024 * 1024)
     return pn.serve({"pilot_monitor": lambda: create_app(settings, store)}, port=port, address=address,
                     websocket_origin=[f"{address}:{port}"], **kw)
 

@@ -509,7 +509,8 @@ class LearningEcosystem(mesa.Model):
     def _offer_wijk(self) -> np.ndarray:
         """The wijk index of each offer's place (-1 online or outside Genk)."""
         if getattr(self, "_place_wijk", None) is None:
-            self._place_wijk = np.array([self.wijk_index.get(self.geo.wijk_of(x, y), -1) for x, y in self.places_xy],
+            wijken = self.geo.wijken_of(self.places_xy[:, 0], self.places_xy[:, 1])
+            self._place_wijk = np.array([self.wijk_index.get(w, -1) for w in wijken],
                                         dtype=np.int64)
         place = self.offers.place[: self.offers.n]
         if not self._place_wijk.size:

@@ -93,6 +93,10 @@ class TinyGenk:
                 return wijk
         return None
 
+    def wijken_of(self, xs, ys) -> np.ndarray:
+        """Vectorised :meth:`wijk_of` (object array, None outside), as :class:`model.geography.Genk` has."""
+        return np.array([self.wijk_of(float(x), float(y)) for x, y in zip(xs, ys)], dtype=object)
+
     def venue_xy(self, venue_id: str) -> np.ndarray:
         return self.venues.loc[venue_id, ["x", "y"]].to_numpy(dtype=float)
 

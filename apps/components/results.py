@@ -20,7 +20,7 @@ from model.indicators import INDICATORS
 
 from .i18n import number, unit_label
 from .readout import KEY_CARDS, interval_text, signed
-from .updates import Deferred
+from .updates import Deferred, session_schedule
 from .state import WorkshopState, design_key
 from .upload import UploadBox
 from .widgets import MessageView, NumberBox, touch
@@ -36,10 +36,7 @@ VERDICT_TEXT_COLOUR = {"better": "#0057a0", "worse": "#b34700", "higher": "#3333
 
 def _session_schedule():
     """How to get back onto this session's thread (with the document lock) from a worker thread."""
-    doc = pn.state.curdoc
-    if doc is not None and doc.session_context is not None:
-        return doc.add_next_tick_callback
-    return None
+    return session_schedule()
 
 
 class RunControls(pn.viewable.Viewer):

@@ -9,10 +9,47 @@ the browser (Panel 1.9.4, Bokeh 3.9.2). :func:`in_document` therefore runs such
 updates where Bokeh wants them: directly when there is no server session (notebook,
 tests), else in a next-tick callback (which holds the document lock), with Bokeh's
 own document hold so that one redraw is one message.
+
+Work done in a worker thread (a run, an upload) comes back through :func:`session_schedule`:
+a next-tick callback (it holds the document lock) under one ``pn.io.hold()``, in which raw
+models are changed at once too. Everything it changes (cards, tables, messages, progress,
+the map's colours and data) then reaches the browser as one message, laid out once, instead
+of a dozen that each make the browser lay the page out again.
 """
 from __future__ import annotations
 
+import threading
 from typing import Callable
+
+import panel as pn
+
+_BATCH = threading.local()  # .doc: the document whose scheduled callback is running on this thread
+
+
+def session_schedule() -> Callable[[Callable[[], None]], None] | None:
+    """How to get back onto this session's thread from a worker thread (None outside a served session).
+
+    The returned function runs its argument in a next-tick callback of the session's document,
+    under one hold (see the module's docstring).
+    """
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return None
+
+    def schedule(fn: Callable[[], None]) -> None:
+        doc.add_next_tick_callback(lambda: _batched(doc, fn))
+
+    return schedule
+
+
+def _batched(doc, fn: Callable[[], None]) -> None:
+    outer = getattr(_BATCH, "doc", None)
+    _BATCH.doc = doc
+    try:
+        with pn.io.hold(doc):
+            fn()
+    finally:
+        _BATCH.doc = outer
 
 
 def _session(doc):
@@ -35,7 +72,7 @@ def in_document(model, fn: Callable[[], None]) -> None:
     """Run ``fn`` (which changes Bokeh models of ``model``'s document) safely for that document."""
     doc = getattr(model, "document", None)
     session = _session(doc) if doc is not None else None
-    if session is None:
+    if session is None or getattr(_BATCH, "doc", None) is doc:  # no server, or already in its locked, held callback
         fn()
     else:
         doc.add_next_tick_callback(lambda: _held(doc, fn))

@@ -26,6 +26,7 @@ import panel as pn
 import param
 
 from apps.components.i18n import provider_label
+from apps.components.upload import UploadBox
 from apps.planner.state import PlannerState
 from apps.planner.views import PlannerMap
 from model.accessibility import AccessMode
@@ -113,7 +114,9 @@ class SitePlannerApp(pn.viewable.Viewer):
         self.pt_note = pn.pane.Markdown(PT_NOTE, visible=False, sizing_mode="stretch_width",
                                         styles={"background": "#fff4d6", "padding": "4px 8px"})
         self.method_note = pn.pane.Markdown("", sizing_mode="stretch_width", styles={"font-size": "13px", "color": "#444"})
-        self.gtfs_file = pn.widgets.FileInput(accept=".zip", multiple=False)
+        # checked in the browser and sent in chunks: a feed of up to the reader's limit passes the server's
+        # websocket limit (8 MB); a larger one is refused with a message instead of a dropped connection
+        self.gtfs_file = UploadBox(accept=".zip", max_bytes=s.max_gtfs_bytes, label="GTFS-bestand (zip) / GTFS file (zip)")
         self.gtfs_btn = pn.widgets.Button(label="Gebruik deze dienstregeling (GTFS) / use this timetable")
         self.totals = _df(None)
         self.wijk_table = _df(None)
@@ -200,6 +203,8 @@ class SitePlannerApp(pn.viewable.Viewer):
         s.param.watch(self._refresh_status, ["status", "busy"])
         s.runs.param.watch(self._refresh_progress, ["run_index", "n_runs", "progress", "running"])
         s.library.param.watch(lambda e: self._refresh_saved(), "store_version")
+        self.gtfs_file.param.watch(self._gtfs_refused, "refusal")
+        self.gtfs_file.param.watch(self._gtfs_uploading, ["uploading", "progress", "value"])
 
     def _on(self, button, action) -> None:
         def click(_):
@@ -208,6 +213,31 @@ class SitePlannerApp(pn.viewable.Viewer):
             except Exception as exc:  # noqa: BLE001 - a refusal on screen, never a traceback
                 self.state.refuse(exc)
         button.on_click(click)
+
+    def _gtfs_refused(self, event) -> None:
+        """A GTFS file the upload box did not take: why, in Dutch and English, naming the file and the sizes."""
+        if not event.new:
+            return
+        name, size = event.new["name"], event.new["size"]
+        if event.new.get("readable", True):
+            limit = f"{self.gtfs_file.max_bytes / 1e6:g} MB"  # a round number: 300 MB
+            self.state.say(f"{name}: het GTFS-bestand is {size / 1e6:.1f} MB groot; hoogstens {limit} is toegelaten. "
+                           "De aanname voor het openbaar vervoer blijft.",
+                           f"{name}: the GTFS file is {size / 1e6:.1f} MB; at most {limit} is allowed. "
+                           "The public-transport assumption stays.")
+        else:
+            self.state.say(f"{name}: het GTFS-bestand kwam niet volledig aan; kies het opnieuw.",
+                           f"{name}: the GTFS file did not arrive whole; choose it again.")
+
+    def _gtfs_uploading(self, *_events) -> None:
+        box = self.gtfs_file
+        if box.uploading:
+            self.gtfs_status.object = html.escape(f"GTFS opladen / uploading GTFS: {box.uploading} {box.progress} %")
+        elif box.value:
+            self.gtfs_status.object = html.escape(f"{box.filename} ontvangen / received: gebruik deze dienstregeling / "
+                                                  "use this timetable")
+        else:
+            self.gtfs_status.object = html.escape(self.state.status)
 
     def _schedule(self):
         doc = pn.state.curdoc
@@ -506,6 +536,8 @@ def page() -> pn.viewable.Viewable:
 
 def serve(port: int = 5008, address: str = "127.0.0.1", show: bool = False, threaded: bool = False, **kw):
     """Serve at ``http://{address}:{port}/site-planner`` (returns the server when threaded)."""
+    # a GTFS feed travels in chunks of at most 1 MB: refuse messages far above that (as apps/server.py does)
+    kw.setdefault("websocket_max_message_size", 8 * 1024 * 1024)
     return pn.serve({"site-planner": page}, port=port, address=address,
                     websocket_origin=[f"{address}:{port}", f"localhost:{port}"], show=show, threaded=threaded,
                     title={"site-planner": TITLE}, **kw)

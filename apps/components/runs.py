@@ -323,8 +323,10 @@ def _drop_stale_runs_ahead(plan: "RunPlan") -> None:
         future.cancel()
 
 
-def _compute_pooled(plan: "RunPlan", pool, progress: Callable[[int, int, int], None] | None) -> dict[str, list[Results]]:
-    """Every job on every seed at once in the pool's workers; progress over all of them together."""
+def _submit_pooled(plan: "RunPlan", pool,
+                   progress: Callable[[int, int, int], None] | None) -> Callable[[], dict[str, list[Results]]]:
+    """Every job on every seed into the pool's workers now; returns the wait for all of them together
+    (progress over all of them)."""
     from concurrent.futures.process import BrokenProcessPool
 
     total = plan.weeks * plan.n_runs
@@ -349,17 +351,21 @@ def _compute_pooled(plan: "RunPlan", pool, progress: Callable[[int, int, int], N
     tasks = [(key, scenario, seed) for key, scenario in plan.jobs.items() for seed in plan.seeds]
     futures = [pooled_run(pool, scenario, seed, plan.weeks, plan.scale, tick_for(i))
                for i, (key, scenario, seed) in enumerate(tasks)]
-    out: dict[str, list[Results]] = {key: [] for key in plan.jobs}
-    for i, ((key, scenario, seed), future) in enumerate(zip(tasks, futures)):
-        try:
-            results = future.result()
-        except (BrokenProcessPool, concurrent.futures.CancelledError):  # a worker died: this run goes here
-            log.warning("the run pool broke; running %s seed %s in the server process", scenario.name, seed)
-            results = cached_run(scenario, seed, plan.weeks, plan.scale, tick_for(i))
-        # the worker's last week may still be on its way through the progress queue: count the run done now
-        tick_for(i)(plan.weeks, plan.weeks)
-        out[key].append(results)
-    return out
+
+    def collect() -> dict[str, list[Results]]:
+        out: dict[str, list[Results]] = {key: [] for key in plan.jobs}
+        for i, ((key, scenario, seed), future) in enumerate(zip(tasks, futures)):
+            try:
+                results = future.result()
+            except (BrokenProcessPool, concurrent.futures.CancelledError):  # a worker died: this run goes here
+                log.warning("the run pool broke; running %s seed %s in the server process", scenario.name, seed)
+                results = cached_run(scenario, seed, plan.weeks, plan.scale, tick_for(i))
+            # the worker's last week may still be on its way through the progress queue: count the run done now
+            tick_for(i)(plan.weeks, plan.weeks)
+            out[key].append(results)
+        return out
+
+    return collect
 
 
 # ============================================================================ the service
@@ -412,6 +418,10 @@ class RunService(param.Parameterized):
         """
         if self.running:
             return None
+        try:  # the runs go to the pool's workers before the screen is told (that message takes a while)
+            collect, error = self.begin(plan, self._reporter(schedule, plan)), None
+        except Exception as err:  # noqa: BLE001 - reported through on_done like any failed run
+            collect, error = None, err
         self.param.update(running=True, progress=0, run_index=1 if plan.n_runs else 0, n_runs=plan.n_runs, seconds_left=None)
         done: concurrent.futures.Future = concurrent.futures.Future()
 
@@ -429,7 +439,9 @@ class RunService(param.Parameterized):
 
         def work() -> None:
             try:
-                computed, exc = self.compute(plan, self._reporter(schedule, plan)), None
+                if collect is None:
+                    raise error
+                computed, exc = collect(), None
             except BaseException as err:  # noqa: BLE001 - shown to the table, old results stay
                 computed, exc = None, err
             if schedule is None:
@@ -453,12 +465,18 @@ class RunService(param.Parameterized):
         to its worker processes all at once and run side by side; without one they run one
         after another here. Either way each (scenario, seed) gives the same results.
         """
+        return RunService.begin(plan, progress)()
+
+    @staticmethod
+    def begin(plan: RunPlan, progress: Callable[[int, int, int], None] | None = None) -> Callable[[], dict]:
+        """:meth:`compute` in two steps: the runs start in the pool now; the returned function waits for
+        them (without a pool it runs them, one after another) and gives what :meth:`compute` gives."""
         from .pool import current_pool
 
         t0 = time.perf_counter()
         pool = current_pool()
-        out = _compute_pooled(plan, pool, progress) if pool is not None else _compute_serial(plan, progress)
-        return {"runs": out, "seconds": time.perf_counter() - t0}
+        wait = _submit_pooled(plan, pool, progress) if pool is not None else (lambda: _compute_serial(plan, progress))
+        return lambda: {"runs": wait(), "seconds": time.perf_counter() - t0}
 
     def _reporter(self, schedule: Schedule | None, plan: RunPlan) -> Callable[[int, int, int], None]:
         started = time.perf_counter()

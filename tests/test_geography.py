@@ -350,6 +350,23 @@ def test_second_load_reads_columns_from_disk_not_dijkstra(tmp_path):
     assert again.network.dijkstra_runs == 1
 
 
+def test_minutes_from_the_same_homes_are_kept_and_only_a_new_place_is_computed(genk):
+    """A design and its baseline run on the same homes: the second asks only for its new place."""
+    net = genk.network
+    homes = np.arange(0, len(genk.addresses), 11)
+    first = genk.travel_minutes(homes, ["regina_mundi", "bibliotheek_genk"], "bike")
+    before = net.minutes_computed
+    second = genk.travel_minutes(homes, ["bibliotheek_genk", "stadhuis_genk", "regina_mundi"], "bike")
+    assert net.minutes_computed - before == 1
+    np.testing.assert_array_equal(second[:, [2, 0]], first)
+    uncached = net._travel_minutes_xy(genk.points_xy(homes), genk.points_xy(["bibliotheek_genk", "stadhuis_genk",
+                                                                             "regina_mundi"]), Mode.BIKE)
+    np.testing.assert_array_equal(second, uncached)  # the same numbers as without the memory
+    other = genk.travel_minutes(homes[1:], ["regina_mundi"], "bike")  # other homes: computed anew
+    assert net.minutes_computed - before == 2
+    np.testing.assert_array_equal(other[:, 0], first[1:, 0])
+
+
 def test_changed_inputs_change_the_cache_key(genk):
     net = genk.network
     base = net.mode_graph("walk").cache_key

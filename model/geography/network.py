@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,13 @@ NODES_FILE = "roads_nodes.parquet"
 CACHE_VERSION = "1"
 #: Destination columns kept in memory per mode (each ~100 kB: seconds from all 25,336 nodes).
 MAX_COLUMNS_IN_MEMORY = 2000
+#: Door-to-door minutes already computed from one set of origins (a run's simulated homes) to a place are
+#: kept, up to this many bytes in all and for sets of at most ``MAX_CACHED_ORIGINS`` origins: the
+#: workshop runs a design and its baseline on the same seeds, so the same homes, and only a new place
+#: needs new minutes (a fifth of a small run was spent on these). Whole origin sets are dropped, least
+#: recently used first.
+MAX_CACHED_MINUTES_BYTES = 96 * 2**20
+MAX_CACHED_ORIGINS = 20_000
 
 # Speeds in km/h per mode and OSM ``highway`` value. A highway value missing from a
 # mode's table is not usable by that mode. Sources/assumptions: walking 4.5 km/h is a
@@ -134,6 +142,11 @@ class RoadNetwork:
             + self.xy.tobytes() + self.node_ids.tobytes()
         ).hexdigest()
         self._graphs: dict[Mode, ModeGraph] = {}
+        # (mode, digest of the origins' coordinates) -> {(x, y) of a destination: minutes from each origin}
+        self._minutes: OrderedDict[tuple, dict[tuple[float, float], np.ndarray]] = OrderedDict()
+        self._minutes_bytes = 0
+        self.minutes_computed = 0
+        """Destinations whose minutes were computed, not taken from memory (tests read it)."""
         self.dijkstra_runs = 0
         """Number of single-source Dijkstra runs done by this object (tests and benchmarks read it)."""
         self.disk_reads = 0
@@ -278,8 +291,36 @@ class RoadNetwork:
         return stack[np.searchsorted(uniq, dest_nodes)]
 
     def travel_minutes_xy(self, origins_xy: np.ndarray, dests_xy: np.ndarray, mode: Mode | str) -> np.ndarray:
-        """Door-to-door minutes, shape (n_origins, n_destinations), float32; inf if unreachable."""
+        """Door-to-door minutes, shape (n_origins, n_destinations), float32; inf if unreachable.
+
+        Each (origin, destination) pair is computed on its own, so the minutes to destinations met
+        before from the same origins are taken from memory (see ``MAX_CACHED_MINUTES_BYTES``) and
+        are the same numbers.
+        """
         mode = Mode(mode)
+        origins_xy = np.ascontiguousarray(origins_xy, dtype=np.float64).reshape(-1, 2)
+        dests_xy = np.asarray(dests_xy, dtype=np.float64).reshape(-1, 2)
+        if len(origins_xy) > MAX_CACHED_ORIGINS or not len(dests_xy):
+            return self._travel_minutes_xy(origins_xy, dests_xy, mode)
+        key = (mode, hashlib.blake2b(origins_xy.tobytes(), digest_size=16).digest())
+        known = self._minutes.get(key)
+        if known is None:
+            known = self._minutes[key] = {}
+        self._minutes.move_to_end(key)
+        dests = [(float(x), float(y)) for x, y in dests_xy]
+        new = list(dict.fromkeys(d for d in dests if d not in known))
+        if new:
+            minutes = self._travel_minutes_xy(origins_xy, np.array(new, dtype=np.float64), mode)
+            self.minutes_computed += len(new)
+            for j, d in enumerate(new):
+                known[d] = np.ascontiguousarray(minutes[:, j])
+            self._minutes_bytes += minutes.nbytes
+            while self._minutes_bytes > MAX_CACHED_MINUTES_BYTES and len(self._minutes) > 1:
+                _, dropped = self._minutes.popitem(last=False)
+                self._minutes_bytes -= sum(col.nbytes for col in dropped.values())
+        return np.stack([known[d] for d in dests], axis=1)
+
+    def _travel_minutes_xy(self, origins_xy: np.ndarray, dests_xy: np.ndarray, mode: Mode) -> np.ndarray:
         access = self.access_kmh[mode] / 3.6
         o_node, o_dist = self.snap(origins_xy, mode)
         d_node, d_dist = self.snap(dests_xy, mode)

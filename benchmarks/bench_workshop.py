@@ -13,7 +13,7 @@
    at once after adding an offer, and 1 s after it.
 
 The server's run pool (:mod:`apps.components.pool`, ``LEERECO_WORKSHOP_WORKERS`` workers,
-2 by default) is started by the warm-up, as ``python -m apps.server`` starts it; 1 and 2
+3 by default) is started by the warm-up, as ``python -m apps.server`` starts it; 1 and 2
 run through it. Prints a table and writes ``benchmarks/results/workshop.json`` with the
 load average (the machine is shared: read the figures against it).
 """

@@ -353,24 +353,26 @@ class PlannerState(param.Parameterized):
         from pathlib import Path
 
         if not data or len(data) > self.max_gtfs_bytes:
-            self.say("Geef een GTFS-bestand (zip) van hoogstens 300 MB.", "Give a GTFS file (zip) of at most 300 MB.")
+            mb = self.max_gtfs_bytes // 1_000_000
+            self.say(f"Geef een GTFS-bestand (zip) van hoogstens {mb} MB.", f"Give a GTFS file (zip) of at most {mb} MB.")
             return None
         if not bytes(data[:2]) == b"PK":
             self.say("Dit is geen zip-bestand; een GTFS-feed is een zip met stops.txt, stop_times.txt, ...",
                      "This is not a zip file; a GTFS feed is a zip with stops.txt, stop_times.txt, ...")
             return None
-        folder = Path(os.environ.get("LEERECO_VAR_DIR") or tempfile.gettempdir()) / "gtfs"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.zip"
-        path.write_bytes(data)
         shown = "".join(c for c in str(filename) if c.isalnum() or c in "._- ")[:60] or "gtfs.zip"
         self.param.update(busy=True, status="GTFS inlezen / reading GTFS ...")
         back = schedule or (lambda f: f())
 
         def work() -> None:
+            from model.paths import write_atomic
             from model.transit import GtfsTransit
 
-            try:
+            try:  # hashing and writing a feed of up to max_gtfs_bytes stay off the event loop too
+                folder = Path(os.environ.get("LEERECO_VAR_DIR") or tempfile.gettempdir()) / "gtfs"
+                path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.zip"
+                if not path.exists():
+                    write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))
                 transit = GtfsTransit.from_feed(self.geo, path, **feed_kw)
                 transit.feed_name = shown
                 catchments = LayoutCatchments(self.geo, list(self._layouts.values()), transit=transit)

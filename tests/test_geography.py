@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -365,6 +366,33 @@ def test_minutes_from_the_same_homes_are_kept_and_only_a_new_place_is_computed(g
     other = genk.travel_minutes(homes[1:], ["regina_mundi"], "bike")  # other homes: computed anew
     assert net.minutes_computed - before == 2
     np.testing.assert_array_equal(other[:, 0], first[1:, 0])
+
+
+def test_kept_minutes_stay_right_and_bounded_when_threads_share_the_network(genk, monkeypatch):
+    """The planner's threads share one network: no error, the same numbers, and the memory's count is true."""
+    import concurrent.futures
+    import pickle
+
+    from model.geography import network as network_module
+
+    net = genk.network
+    monkeypatch.setattr(network_module, "MAX_CACHED_MINUTES_BYTES", 40_000)  # a few sets only: eviction all along
+    venues = list(genk.venues.index[:12])
+    asks = [(np.arange(k, 400 + k, 3), venues[k % 5: k % 5 + 6]) for k in range(40)]
+    expected = [net._travel_minutes_xy(genk.points_xy(o), genk.points_xy(d), Mode.WALK) for o, d in asks]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads change hands between any two bytecodes: races show
+    try:
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            got = list(pool.map(lambda a: genk.travel_minutes(a[0], a[1], "walk"), asks * 10))
+    finally:
+        sys.setswitchinterval(switch)
+    for i, minutes in enumerate(got):
+        np.testing.assert_array_equal(minutes, expected[i % len(asks)])
+    kept = sum(col.nbytes for cols in net._minutes.values() for col in cols.values())
+    assert net._minutes_bytes == kept <= 40_000
+    again = pickle.loads(pickle.dumps(net))  # picklable as before (a Dask worker gets it without the memory)
+    assert not again._minutes and again._minutes_bytes == 0
 
 
 def test_changed_inputs_change_the_cache_key(genk):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,11 +146,22 @@ class RoadNetwork:
         # (mode, digest of the origins' coordinates) -> {(x, y) of a destination: minutes from each origin}
         self._minutes: OrderedDict[tuple, dict[tuple[float, float], np.ndarray]] = OrderedDict()
         self._minutes_bytes = 0
+        self._minutes_lock = threading.Lock()
         self.minutes_computed = 0
         """Destinations whose minutes were computed, not taken from memory (tests read it)."""
         self.dijkstra_runs = 0
         """Number of single-source Dijkstra runs done by this object (tests and benchmarks read it)."""
         self.disk_reads = 0
+
+    def __getstate__(self) -> dict:
+        """Pickled (a Dask worker, a process) without its lock and the minutes kept in memory."""
+        state = self.__dict__.copy()
+        state.update(_minutes=OrderedDict(), _minutes_bytes=0, _minutes_lock=None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._minutes_lock = threading.Lock()
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -303,22 +315,28 @@ class RoadNetwork:
         if len(origins_xy) > MAX_CACHED_ORIGINS or not len(dests_xy):
             return self._travel_minutes_xy(origins_xy, dests_xy, mode)
         key = (mode, hashlib.blake2b(origins_xy.tobytes(), digest_size=16).digest())
-        known = self._minutes.get(key)
-        if known is None:
-            known = self._minutes[key] = {}
-        self._minutes.move_to_end(key)
         dests = [(float(x), float(y)) for x, y in dests_xy]
-        new = list(dict.fromkeys(d for d in dests if d not in known))
+        with self._minutes_lock:  # the planner's threads share one network: bookkeeping under the lock
+            known = self._minutes.pop(key, None)
+            known = self._minutes[key] = known if known is not None else {}  # now the most recently used
+            columns = {d: known.get(d) for d in dests}
+        new = [d for d in dict.fromkeys(dests) if columns[d] is None]
         if new:
             minutes = self._travel_minutes_xy(origins_xy, np.array(new, dtype=np.float64), mode)
-            self.minutes_computed += len(new)
-            for j, d in enumerate(new):
-                known[d] = np.ascontiguousarray(minutes[:, j])
-            self._minutes_bytes += minutes.nbytes
-            while self._minutes_bytes > MAX_CACHED_MINUTES_BYTES and len(self._minutes) > 1:
-                _, dropped = self._minutes.popitem(last=False)
-                self._minutes_bytes -= sum(col.nbytes for col in dropped.values())
-        return np.stack([known[d] for d in dests], axis=1)
+            fresh = {d: np.ascontiguousarray(minutes[:, j]) for j, d in enumerate(new)}
+            columns.update(fresh)
+            with self._minutes_lock:
+                self.minutes_computed += len(new)
+                if self._minutes.get(key) is known:  # not dropped meanwhile
+                    for d, col in fresh.items():
+                        if d not in known:
+                            known[d] = col
+                            self._minutes_bytes += col.nbytes
+                # least recently used sets first; a set that alone exceeds the limit goes too
+                while self._minutes_bytes > MAX_CACHED_MINUTES_BYTES and self._minutes:
+                    _, dropped = self._minutes.popitem(last=False)
+                    self._minutes_bytes -= sum(col.nbytes for col in dropped.values())
+        return np.stack([columns[d] for d in dests], axis=1)
 
     def _travel_minutes_xy(self, origins_xy: np.ndarray, dests_xy: np.ndarray, mode: Mode) -> np.ndarray:
         access = self.access_kmh[mode] / 3.6

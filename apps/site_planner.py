@@ -26,6 +26,7 @@ import panel as pn
 import param
 
 from apps.components.i18n import provider_label
+from apps.components.updates import session_schedule
 from apps.components.upload import UploadBox
 from apps.planner.state import PlannerState
 from apps.planner.views import PlannerMap
@@ -240,10 +241,7 @@ class SitePlannerApp(pn.viewable.Viewer):
             self.gtfs_status.object = html.escape(self.state.status)
 
     def _schedule(self):
-        doc = pn.state.curdoc
-        if doc is None or doc.session_context is None:
-            return None
-        return doc.add_next_tick_callback
+        return session_schedule()
 
     # ------------------------------------------------------------------ actions
     def _simulate(self) -> None:

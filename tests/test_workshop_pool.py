@@ -87,6 +87,21 @@ def test_pooled_runs_are_cached_and_a_second_press_runs_nothing(pool, monkeypatc
     clear_cache()
 
 
+def test_a_press_of_cached_runs_ends_full_and_progress_never_goes_back(pool):
+    """Cached runs report at once: without a session those reports come after the press's reset to 0."""
+    plan = RunPlan({"design": load_scenario("baseline").model_copy(update={"name": "cached-progress"})},
+                   replication_seeds(2), WEEKS, SCALE)
+    clear_cache()
+    service = RunService()
+    service.run(plan, lambda computed, exc: None)
+    seen = []
+    service.param.watch(lambda e: seen.append(e.new), ["progress"])
+    assert service.run(plan, lambda computed, exc: None)  # every run is cached now
+    assert service.progress == 100 and seen[-1] == 100
+    assert seen == sorted(seen)  # 0 at the press, then only forwards
+    clear_cache()
+
+
 def test_a_broken_pool_falls_back_to_running_here(pool, monkeypatch):
     from concurrent.futures.process import BrokenProcessPool
 

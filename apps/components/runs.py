@@ -418,11 +418,18 @@ class RunService(param.Parameterized):
         """
         if self.running:
             return None
-        try:  # the runs go to the pool's workers before the screen is told (that message takes a while)
+        def announce() -> None:
+            self.param.update(running=True, progress=0, run_index=1 if plan.n_runs else 0, n_runs=plan.n_runs,
+                              seconds_left=None)
+
+        if schedule is None:  # no session: progress reports arrive at once, so they must come after this
+            announce()
+        try:  # in a session the runs go to the pool's workers before the screen is told (a message that takes a while)
             collect, error = self.begin(plan, self._reporter(schedule, plan)), None
         except Exception as err:  # noqa: BLE001 - reported through on_done like any failed run
             collect, error = None, err
-        self.param.update(running=True, progress=0, run_index=1 if plan.n_runs else 0, n_runs=plan.n_runs, seconds_left=None)
+        if schedule is not None:
+            announce()
         done: concurrent.futures.Future = concurrent.futures.Future()
 
         def finish(computed: dict | None, exc: BaseException | None) -> None:

@@ -22,6 +22,7 @@ import threading
 from typing import Callable
 
 import panel as pn
+from tornado.ioloop import IOLoop
 
 _BATCH = threading.local()  # .doc: the document whose scheduled callback is running on this thread
 
@@ -35,9 +36,14 @@ def session_schedule() -> Callable[[Callable[[], None]], None] | None:
     doc = pn.state.curdoc
     if doc is None or doc.session_context is None:
         return None
+    # through the session's IOLoop (thread-safe): a worker thread that added the next-tick callback itself
+    # would, while the document is held, put it among the held events, and an unhold that copies and then
+    # clears that list can lose it (a lost "run finished" leaves the session running for good)
+    app = getattr(getattr(doc.session_context, "server_context", None), "application_context", None)
+    loop = getattr(app, "io_loop", None) or IOLoop.current()
 
     def schedule(fn: Callable[[], None]) -> None:
-        doc.add_next_tick_callback(lambda: _batched(doc, fn))
+        loop.add_callback(lambda: doc.add_next_tick_callback(lambda: _batched(doc, fn)))
 
     return schedule
 

@@ -85,6 +85,12 @@ def test_the_server_acknowledges_each_chunk_so_the_browser_sends_more_and_says_s
     told.clear()
     send(box, [m[0], m[2]])  # out of order: the browser is told to send no more of it
     assert told == [{"kind": "ack", "upload": 7, "index": 0}, {"kind": "stop", "upload": 7}]
+    told.clear()
+    send(box, [c | {"upload": 8} for c in chunks(b"x" * 12, "groot.csv")][:1])  # announced above the limit
+    assert told == [{"kind": "stop", "upload": 8}]  # told at once, or the browser would wait for acknowledgements
+    told.clear()
+    send(box, [chunks(b"abcdefgh", "b.csv")[1] | {"upload": 9}])  # a chunk of an upload that never started
+    assert told == [{"kind": "stop", "upload": 9}]
 
 
 def test_an_empty_file_and_a_file_of_exactly_one_chunk_arrive_whole():
@@ -126,13 +132,25 @@ def test_chunks_out_of_order_are_refused():
     assert seen.refusals[-1] == {"name": "b.csv", "size": 4, "readable": False}
 
 
-def test_a_new_upload_midway_refuses_the_one_under_way_and_none_of_its_chunks_are_mixed_in():
+def test_a_new_upload_midway_replaces_the_one_under_way_and_none_of_its_chunks_are_mixed_in():
     box = UploadBox(max_bytes=100, chunk_bytes=4)
     seen = Seen(box)
     a, b = chunks(b"A" * 12, "a.csv"), chunks(b"B" * 12, "b.csv")
     send(box, [a[0], b[0], a[1], b[1], a[2], b[2]])  # interleaved
-    assert seen.refusals == [{"name": "a.csv", "size": 12, "readable": False}]
+    assert seen.refusals == []  # the user chose another file: nothing went wrong, nothing to say
     assert seen.values == [b"B" * 12] and box.filename == "b.csv"
+
+
+def test_a_new_upload_lets_go_of_the_file_chosen_before_it_at_once():
+    """While the next file is on its way, nothing (the planner's button) acts on the one before."""
+    box = UploadBox(max_bytes=100, chunk_bytes=4)
+    send(box, chunks(b"A" * 8, "a.zip"))
+    assert box.value == b"A" * 8
+    b = chunks(b"B" * 12, "b.zip")
+    send(box, b[:1])
+    assert box.value is None and box.filename == "" and box.uploading == "b.zip"
+    send(box, b[1:])
+    assert box.value == b"B" * 12 and box.filename == "b.zip"
 
 
 def test_a_chunk_that_does_not_decode_refuses_the_file():

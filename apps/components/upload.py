@@ -177,12 +177,17 @@ export function render({ model, el }) {
             return
         key = (name, size, total)
         if index == 0:
-            if self._pending is not None:  # a new upload midway through another: the other is not taken
-                log.warning("upload of %r interrupted by %r", self._pending.name, name)
-                self._refuse_pending(self._pending.name, self._pending.size)
+            if self._pending is not None:  # a new upload midway through another: the other is not taken, and
+                log.info("upload of %r replaced by %r", self._pending.name, name)  # no refusal: nothing went wrong
+                self._drop(self._pending.key)
+                self._stop(self._pending)
+                self._abandon()
+            if self.value is not None:  # from now on nothing acts on the file chosen before this one
+                self.param.update(value=None, filename="")
             self._dropped.discard(key)
             if size > self.max_bytes:
                 self._drop(key)
+                self._send_msg({"kind": "stop", "upload": _integer(data.get("upload"))})  # the browser sends no more
                 self.receive_refusal(name, size)
                 return
             self._pending = _Pending(name, size, total, upload=_integer(data.get("upload")))
@@ -192,6 +197,8 @@ export function render({ model, el }) {
             if key in self._dropped:
                 return  # the rest of an upload already refused
             log.warning("upload chunk %s of %r out of order", index, name)
+            if pending is None:  # nothing under way to stop: tell the browser to stop this one
+                self._send_msg({"kind": "stop", "upload": _integer(data.get("upload"))})
             self._refuse_pending(pending.name if pending else name, pending.size if pending else size)
             self._drop(key)
             return

@@ -371,7 +371,7 @@ class PlannerState(param.Parameterized):
             try:  # hashing and writing a feed of up to max_gtfs_bytes stay off the event loop too
                 folder = Path(os.environ.get("LEERECO_VAR_DIR") or tempfile.gettempdir()) / "gtfs"
                 path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.zip"
-                if not path.exists():
+                if not path.exists() or path.stat().st_size != len(data):  # an older, cut-off copy is written anew
                     write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))
                 transit = GtfsTransit.from_feed(self.geo, path, **feed_kw)
                 transit.feed_name = shown

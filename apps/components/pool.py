@@ -32,7 +32,8 @@ from typing import Callable
 log = logging.getLogger(__name__)
 
 #: Worker processes by default: one per replication seed of a press (3, ``state.DEFAULT_SEEDS``), even
-#: on two cores. With two, the third seed ran alone after the other two (two rounds); with three, the
+#: on two cores, tuned for the usual press (the design on 3 seeds, its baseline cached; a first press at a
+#: new scale runs the baseline too, and the pool serves every session). With two, the third seed ran alone after the other two (two rounds); with three, the
 #: seeds share the cores at once. Measured on 2 cores (median of 7 presses, 3 seeds): 0.48 s against
 #: 0.54 s at scale 0.1, and 2.4-2.7 s against 3.1-3.2 s for the full population (each worker holds
 #: about 540 MB: the geography, the street network's columns and the travel minutes it keeps).

@@ -292,10 +292,8 @@ def refusal_html(name: str, size: int, limit: int, readable: bool = True) -> str
         problem = Problem("file_too_large", params={"size_mb": f"{size / MB:.1f}", "limit_mb": f"{limit / MB:.1f}"})
         nl, en = message(problem, "nl"), message(problem, "en")
     else:
-        nl, en = ("het bestand kwam niet volledig aan (de browser kon het niet lezen, of er werd intussen een ander "
-                  "bestand gekozen); kies het opnieuw",
-                  "the file did not arrive whole (the browser could not read it, or another file was chosen meanwhile); "
-                  "choose it again")
+        nl, en = ("het bestand kwam niet volledig aan (de browser kon het niet lezen); kies het opnieuw",
+                  "the file did not arrive whole (the browser could not read it); choose it again")
     return (f"<p role='alert'>✘ <b>{esc(name)}</b>: {both('niet opgeladen', 'not uploaded')}: {esc(nl)} / {esc(en)}</p>")
 
 

@@ -14,9 +14,10 @@ file is never all queued in the browser at once; a refusal midway tells it to st
 
 The server takes nothing on the browser's word: it puts the chunks together in order,
 refuses the file when the chunks together exceed ``max_bytes``, when a chunk arrives out
-of order or from another file midway (a new upload started before the last one ended),
-when a chunk does not decode, or when the bytes do not add up to the size announced; and
-only a complete file sets ``value`` and ``filename``. The single-message form
+of order, when a chunk does not decode, or when the bytes do not add up to the size
+announced; and only a complete file sets ``value`` and ``filename``. A new file chosen
+midway replaces the one under way (that one is let go without a refusal: nothing went
+wrong), and from its first chunk ``value`` no longer holds the file chosen before. The single-message form
 (``kind: "file"``) of earlier versions is still read, with the same checks.
 """
 from __future__ import annotations

@@ -393,6 +393,11 @@ table.fit td, table.fit th, table.problems td, table.problems th { border-bottom
 """
 
 
+def _beside_a_field(button):
+    """A button level with the input of the labelled field beside it (not with its label)."""
+    return pn.Column(pn.Spacer(height=22), button, margin=0)
+
+
 class PilotMonitor(pn.viewable.Viewer):
     """The pilot monitor's page."""
 
@@ -410,7 +415,7 @@ class PilotMonitor(pn.viewable.Viewer):
         self.example = pn.widgets.Button(label=both("Gebruik het SYNTHETISCHE voorbeeld", "Use the SYNTHETIC example"),
                                          color="light")
         self.datasets = pn.widgets.Select(label=both("Of kies een bewaarde dataset", "Or pick a stored dataset"),
-                                          options=self._dataset_options())
+                                          options=self._dataset_options(), width=420)  # the label whole
         self.open = pn.widgets.Button(label=both("Open", "Open"), color="light")
         self.validation = pn.pane.HTML("", sizing_mode="stretch_width")
         self.dataset_name = pn.widgets.TextInput(label=both("Naam van de dataset", "Dataset name"),
@@ -474,8 +479,9 @@ class PilotMonitor(pn.viewable.Viewer):
                          pn.pane.Markdown(both("Deelname per aanbod, week, wijk en leeftijdsgroep (CSV of Excel; "
                                                "docs/pilot-data.md)", "uptake per offer, week, wijk and age group "
                                                "(CSV or Excel; docs/pilot-data.md)")),
-                         self.upload, self.example, pn.Row(self.datasets, self.open), self.validation,
-                         pn.Row(self.dataset_name, self.store_button), self.stored, sizing_mode="stretch_width")
+                         self.upload, self.example, pn.Row(self.datasets, _beside_a_field(self.open)), self.validation,
+                         pn.Row(self.dataset_name, _beside_a_field(self.store_button)), self.stored,
+                         sizing_mode="stretch_width")
         comparison = pn.Column(pn.pane.Markdown(f"### {both('2. Vergelijking', '2. Comparison')}"), self.compare,
                                pn.Row(self.grouping, self.group, self.measure), self.band_plot,
                                pn.pane.Markdown(f"#### {both('Overeenkomst', 'Goodness of fit')}"), self.fit,

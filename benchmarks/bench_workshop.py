@@ -8,9 +8,9 @@
    (baseline cached, as after one full run), with the progress reports counted.
 3. Browser (if /usr/bin/chromium exists): time to first render (page opened until the
    map canvas is visible) and from clicking ▶ to the "Klaar" message with cards, timed in
-   the page (the click event to the first paint with both in the DOM) and, for comparison,
-   as Playwright sees it (which adds locating the button and polling for the text); pressed
-   at once after adding an offer, and 1 s after it.
+   the page (the click event to the first paint with both in the DOM and visible) and, as a
+   check from outside, from Playwright's mouse click until it sees that paint; pressed at
+   once after adding an offer, and 1 s after it.
 
 The server's run pool (:mod:`apps.components.pool`, ``LEERECO_WORKSHOP_WORKERS`` workers,
 3 by default) is started by the warm-up, as ``python -m apps.server`` starts it; 1 and 2
@@ -141,14 +141,16 @@ _IN_PAGE_TIMER = """([label, texts]) => {
 
 
 def bench_browser(repeats: int = 7, pause_s: float = 0.0) -> dict | None:
-    """Chromium: first render, and run -> cards (in the page: click to paint; and as Playwright sees it,
-    which adds its own locating of the button and polling for the text). ``pause_s`` waits that long
-    between adding the offer and pressing run (the run pool may start the runs meanwhile)."""
+    """Chromium: first render, and run -> cards: in the page (the click event to the paint) and, as a check
+    from outside, from Playwright's mouse click until it sees the page's timer stop (polled every
+    animation frame). Playwright's ``get_by_text(...).wait_for()`` is not used for timing: it re-checks
+    with growing pauses (up to 500 ms), which put 0.3 s of its own on the figure measured before.
+    ``pause_s`` waits that long between adding the offer and pressing run (the pool may run it meanwhile)."""
     from browser_support import chromium, chromium_available, new_page, served_workshop, wait_for_map
 
     if not chromium_available():
         return None
-    out = {"pause_s": pause_s, "first_render_s": [], "run_to_cards_s": [], "run_to_cards_playwright_s": []}
+    out = {"pause_s": pause_s, "first_render_s": [], "run_to_cards_s": [], "run_to_cards_outside_s": []}
     with served_workshop() as url, chromium() as browser:
         for i in range(repeats):
             context, page = new_page(browser, (1600, 1000))
@@ -162,16 +164,18 @@ def bench_browser(repeats: int = 7, pause_s: float = 0.0) -> dict | None:
             page.get_by_role("button", name="✚ Voeg aanbod toe op de gekozen plek").click()
             page.get_by_text("toegevoegd").first.wait_for()
             assert page.evaluate(_IN_PAGE_TIMER, [RUN_LABEL, ["Klaar:", "t.o.v. vandaag (basis)"]]), "cards shown before the run"
+            button = page.get_by_role("button", name=RUN_LABEL)
+            box = button.bounding_box()  # found before the clock starts: a user's click needs no locating
             time.sleep(pause_s)
             t = time.perf_counter()
-            page.get_by_role("button", name=RUN_LABEL).click()
-            page.get_by_text("Klaar:").first.wait_for()
-            page.get_by_text("t.o.v. vandaag (basis)").first.wait_for()  # cards with their change and interval
-            out["run_to_cards_playwright_s"].append(time.perf_counter() - t)
-            page.wait_for_function("() => window.__leerecoDone !== undefined")
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_function("() => window.__leerecoDone !== undefined", polling="raf")
+            out["run_to_cards_outside_s"].append(time.perf_counter() - t)
             out["run_to_cards_s"].append(page.evaluate("() => (window.__leerecoDone - window.__leerecoClick) / 1000"))
+            page.get_by_text("Klaar:").first.wait_for()  # and Playwright sees both, visible (not timed)
+            page.get_by_text("t.o.v. vandaag (basis)").first.wait_for()
             context.close()
-    for key in ("first_render", "run_to_cards", "run_to_cards_playwright"):
+    for key in ("first_render", "run_to_cards", "run_to_cards_outside"):
         out[f"{key}_median_s"] = statistics.median(out[f"{key}_s"])
     return out
 
@@ -205,8 +209,8 @@ def main() -> None:
         for label, b in (("", browser), (" 1 s after the change", browser_paused)):
             print(f"{'browser: click run%s -> cards painted' % label:<52}{b['run_to_cards_median_s']:>12.2f}  "
                   f"{', '.join(f'{t:.2f}' for t in b['run_to_cards_s'])}")
-            print(f"{'  as Playwright sees it (locating, polling)':<52}{b['run_to_cards_playwright_median_s']:>12.2f}  "
-                  f"{', '.join(f'{t:.2f}' for t in b['run_to_cards_playwright_s'])}")
+            print(f"{'  from outside (mouse click -> timer seen)':<52}{b['run_to_cards_outside_median_s']:>12.2f}  "
+                  f"{', '.join(f'{t:.2f}' for t in b['run_to_cards_outside_s'])}")
     write_results("workshop", results)
 
 

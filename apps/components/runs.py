@@ -418,6 +418,7 @@ class RunService(param.Parameterized):
         """
         if self.running:
             return None
+
         def announce() -> None:
             self.param.update(running=True, progress=0, run_index=1 if plan.n_runs else 0, n_runs=plan.n_runs,
                               seconds_left=None)

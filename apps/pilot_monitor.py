@@ -35,7 +35,7 @@ import panel as pn
 import param
 
 from apps.components.i18n import number
-from apps.components.upload import CHUNK_BYTES, UploadBox
+from apps.components.upload import CHUNK_BYTES, WEBSOCKET_MAX_BYTES, UploadBox
 from model.pilot.calibrate import (
     DEFAULT_PARAMETERS,
     Generation,
@@ -650,8 +650,7 @@ def create_app(settings: Settings | None = None, store=None) -> pn.template.Boot
 
 def serve(port: int = 5008, address: str = "127.0.0.1", settings: Settings | None = None, store=None, **kw):
     """Serve the monitor at ``http://<address>:<port>/pilot_monitor`` (only on 127.0.0.1 by default)."""
-    # an upload travels in chunks of at most 1 MB: refuse messages far above that (as apps/server.py does)
-    kw.setdefault("websocket_max_message_size", 8 * 1024 * 1024)
+    kw.setdefault("websocket_max_message_size", WEBSOCKET_MAX_BYTES)
     return pn.serve({"pilot_monitor": lambda: create_app(settings, store)}, port=port, address=address,
                     websocket_origin=[f"{address}:{port}"], **kw)
 

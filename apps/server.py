@@ -37,6 +37,8 @@ from typing import Any
 
 import panel as pn
 
+from apps.components.upload import WEBSOCKET_MAX_BYTES
+
 APPS = ("workshop", "explorer", "site-planner", "pilot-monitor")
 TITLES = {"workshop": "Leerecosysteem Genk", "explorer": "Verkenner van studies / Study explorer",
           "site-planner": "Locatieplanner / Site planner", "pilot-monitor": "Pilootmonitor / Pilot monitor"}
@@ -84,10 +86,7 @@ def routes() -> dict[str, Callable[[], pn.viewable.Viewable]]:
 def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False, threaded: bool = False, **kwargs):
     """Serve the apps at ``http://{address}:{port}/workshop``, ``…/explorer``, ``…/site-planner`` and
     ``…/pilot-monitor`` (returns the server when threaded)."""
-    # Every upload box (workshop YAML, pilot CSV/Excel, GTFS zip) sends its file in chunks of at most 1 MB
-    # (apps.components.upload), so no honest message comes near 8 MB; a larger one is refused here, before a
-    # session holds it in memory (Bokeh's default would take 20 MB per message). As apps/workshop.py sets it.
-    kwargs.setdefault("websocket_max_message_size", 8 * 1024 * 1024)
+    kwargs.setdefault("websocket_max_message_size", WEBSOCKET_MAX_BYTES)
     return pn.serve(routes(), port=port, address=address, websocket_origin=[f"{address}:{port}", f"localhost:{port}"],
                     show=show, threaded=threaded, title=TITLES, **kwargs)
 

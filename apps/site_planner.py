@@ -27,7 +27,7 @@ import param
 
 from apps.components.i18n import provider_label
 from apps.components.updates import session_schedule
-from apps.components.upload import UploadBox
+from apps.components.upload import WEBSOCKET_MAX_BYTES, UploadBox
 from apps.planner.state import PlannerState
 from apps.planner.views import PlannerMap
 from model.accessibility import AccessMode
@@ -534,8 +534,7 @@ def page() -> pn.viewable.Viewable:
 
 def serve(port: int = 5008, address: str = "127.0.0.1", show: bool = False, threaded: bool = False, **kw):
     """Serve at ``http://{address}:{port}/site-planner`` (returns the server when threaded)."""
-    # a GTFS feed travels in chunks of at most 1 MB: refuse messages far above that (as apps/server.py does)
-    kw.setdefault("websocket_max_message_size", 8 * 1024 * 1024)
+    kw.setdefault("websocket_max_message_size", WEBSOCKET_MAX_BYTES)
     return pn.serve({"site-planner": page}, port=port, address=address,
                     websocket_origin=[f"{address}:{port}", f"localhost:{port}"], show=show, threaded=threaded,
                     title={"site-planner": TITLE}, **kw)

@@ -36,6 +36,7 @@ from apps.components.pool import start_pool
 from apps.components.readout import KEY_CARDS
 from apps.components.results import CardsView, CompareView, GainsView, RunControls, SaveView, TimelineView
 from apps.components.state import WorkshopState, warm_up
+from apps.components.upload import WEBSOCKET_MAX_BYTES
 from apps.components.widgets import LeversView, MessageView, OfferEditor, SiteView
 from model.store import Store
 
@@ -262,8 +263,7 @@ def warm_server() -> None:
 
 def serve(port: int = 5006, address: str = "127.0.0.1", show: bool = False, threaded: bool = False, **kwargs):
     """Serve the app at ``http://{address}:{port}/workshop`` (returns the server when threaded)."""
-    # an upload travels over the websocket: refuse messages far above the loader's 2 MB limit there
-    kwargs.setdefault("websocket_max_message_size", 8 * 1024 * 1024)
+    kwargs.setdefault("websocket_max_message_size", WEBSOCKET_MAX_BYTES)
     return pn.serve({"workshop": lambda: create_app().template}, port=port, address=address,
                     websocket_origin=[f"{address}:{port}", f"localhost:{port}"], show=show, threaded=threaded,
                     title="Leerecosysteem Genk", **kwargs)

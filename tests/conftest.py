@@ -17,3 +17,12 @@ def isolated_var_dir(tmp_path_factory):
         os.environ.pop("LEERECO_VAR_DIR", None)
     else:
         os.environ["LEERECO_VAR_DIR"] = previous
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    """A headless Debian chromium for the browser tests of one module (see ``browser_support``)."""
+    from browser_support import chromium
+
+    with chromium() as browser:
+        yield browser

@@ -12,7 +12,7 @@ import time
 import urllib.request
 
 import pytest
-from browser_support import chromium, chromium_available, free_port, new_page, wait_until_up
+from browser_support import chromium_available, free_port, new_page, wait_until_up
 
 from model.experiments import default_results_root, load_study, plan_study, run_study
 from model.experiments.results import write_part
@@ -54,12 +54,6 @@ def base_url(studies):
     from apps.components.pool import stop_pool
 
     stop_pool()  # warm_server started the workshop's run pool: no worker outlives the module
-
-
-@pytest.fixture(scope="module")
-def chrome():
-    with chromium() as browser:
-        yield browser
 
 
 def test_one_server_serves_both_apps(base_url):

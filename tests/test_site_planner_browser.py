@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from browser_support import chromium, chromium_available, free_port, new_page, wait_until_up
+from browser_support import chromium_available, free_port, new_page, wait_until_up
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium at /usr/bin/chromium")]
@@ -35,12 +35,6 @@ def served_planner():
 def app_url():
     with served_planner() as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def chrome():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from browser_support import chromium, chromium_available, free_port, new_page, wait_until_up
+from browser_support import chromium_available, free_port, new_page, wait_until_up
 
 from apps.components.upload import CHUNK_BYTES, UploadBox
 from model.pilot.formats import DEFAULT_LIMITS, Limits
@@ -330,12 +330,6 @@ def served(tmp_path_factory):
     finally:
         server.stop()
         pn.config.exception_handler = handler
-
-
-@pytest.fixture(scope="module")
-def chrome():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

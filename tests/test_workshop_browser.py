@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from browser_support import chromium, chromium_available, new_page, served_workshop, wait_for_map
+from browser_support import chromium_available, new_page, served_workshop, wait_for_map
 from model.store import Store
 
 pytestmark = [pytest.mark.browser,
@@ -40,12 +40,6 @@ def app_url():
         start_pool()  # as after `python -m apps.server`: the seeds run side by side in the run pool
         yield url
     stop_pool()  # no worker process outlives the module
-
-
-@pytest.fixture(scope="module")
-def chrome():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -33,6 +33,10 @@ from panel.custom import JSComponent
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1_000_000  # of the file per message: 1.33 MB as base64, far below the servers' 8 MB websocket limit
+#: The apps' servers refuse websocket messages above this (``websocket_max_message_size``): every upload
+#: box sends at most ``CHUNK_BYTES`` of a file per message, so nothing honest comes near it, and a larger
+#: message is refused before a session holds it (Bokeh's default would take 20 MB per message).
+WEBSOCKET_MAX_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -290,4 +294,4 @@ def _decode(text) -> bytes | None:
         return None
 
 
-__all__ = ["CHUNK_BYTES", "UploadBox"]
+__all__ = ["CHUNK_BYTES", "UploadBox", "WEBSOCKET_MAX_BYTES"]
